@@ -1,0 +1,1 @@
+"""Diff, notify and schedule: change detection, exports, digests, the CLI and the daemon."""

@@ -1,0 +1,223 @@
+"""The `pqwatch` command line: crawl, export, changes, history and demo."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.config import ConfigError, Settings, check_http_url, load_settings
+from monitor.crawl import run_blog_crawl, summary_line
+from monitor.diff import render_diff_text, word_diff
+from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
+from storage.db import DatabaseError, open_database
+
+
+class UsageError(ValueError):
+    """Bad input on the command line; the message is the one line shown."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the documented command line."""
+    parser = argparse.ArgumentParser(
+        prog="pqwatch", description="Follow answers to UK parliamentary written questions."
+    )
+    parser.add_argument("--db", metavar="URL", help="database URL (default: PQWATCH_DB_URL or ./pqwatch.sqlite3)")
+    parser.add_argument("--config", metavar="FILE", help="sources file (default: the bundled pqwatch.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    crawl = commands.add_parser("crawl", help="crawl a source (or every source in the config)")
+    crawl.add_argument("source", nargs="?", help="blog (or nothing: every source in the config)")
+    crawl.add_argument("--start-url", action="append", default=[], metavar="URL")
+    crawl.add_argument("--max-pages", type=int, default=0, metavar="N",
+                       help="walk at most N listing pages (default: all)")
+    crawl.add_argument("--delay", type=float, help="seconds between requests to one host")
+    crawl.add_argument("--concurrency", type=int, help="requests at a time per host")
+
+    export = commands.add_parser("export", help="print the current view of every question")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--department", metavar="TEXT", help="only this answering body")
+
+    changes = commands.add_parser("changes", help="print change events, oldest first")
+    changes.add_argument("--since", metavar="ISO-8601", help="only events detected since then")
+    changes.add_argument("--format", choices=("json", "text"), default="text")
+
+    history = commands.add_parser("history", help="print every version of one question")
+    history.add_argument("uin")
+    history.add_argument("--house", choices=("Commons", "Lords"))
+    history.add_argument("--diff", action="store_true", help="show word diffs between versions")
+    history.add_argument("--format", choices=("json", "text"), default="text")
+
+    commands.add_parser("demo", help="the whole cycle offline, on bundled sample pages")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for bad input, 1 for a failed crawl)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(db_url=args.db, config_file=args.config)
+        return COMMANDS[args.command](args, settings)
+    except (UsageError, ConfigError, DatabaseError) as error:
+        print(f"pqwatch: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pqwatch: interrupted; everything stored so far is kept", file=sys.stderr)
+        return 130
+
+
+def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    """Crawl the named source, or every source in the config."""
+    delay = settings.download_delay if args.delay is None else args.delay
+    concurrency = settings.concurrency_per_host if args.concurrency is None else args.concurrency
+    if delay < 0 or concurrency < 1:
+        raise UsageError("--delay must be at least 0 and --concurrency at least 1")
+    if args.source not in (None, "blog"):
+        raise UsageError(f"unknown source {args.source!r} (known: blog)")
+    if args.source == "blog":
+        if not args.start_url:
+            raise UsageError("crawl blog needs --start-url URL")
+        jobs = [(list(args.start_url), args.max_pages)]
+    else:
+        if args.start_url:
+            raise UsageError("--start-url needs a source: pqwatch crawl blog --start-url URL")
+        jobs = [(list(blog.start_urls), blog.max_listing_pages) for blog in settings.blogs]
+        if not jobs:
+            raise UsageError(f"no sources in {settings.config_file}")
+    for urls, _ in jobs:
+        for url in urls:
+            check_http_url(url, "--start-url")
+    sessions = open_database(settings.db_url)
+    failed = False
+    for urls, max_pages in jobs:
+        result = run_blog_crawl(
+            sessions, settings.db_url, urls, delay=delay, concurrency=concurrency,
+            max_listing_pages=max_pages, progress=sys.stderr.isatty(), verbose=args.verbose,
+        )
+        print(summary_line(result))
+        failed = failed or result.failed
+    return 1 if failed else 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the current view of every question as JSON or CSV."""
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        views = list(current_views(session, department=args.department))
+    if args.format == "json":
+        json.dump(views, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for view in views:
+        row = dict(view)
+        row["grouped_with"] = " ".join(view["grouped_with"])
+        row["sources"] = " ".join(s["url"] for s in view["sources"])
+        writer.writerow(row)
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
+    """Print change events, oldest first, as JSON or readable text."""
+    since = parse_since(args.since) if args.since else None
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        events = list(change_events(session, since))
+    if args.format == "json":
+        json.dump(events, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for event in events:
+        print(render_event_text(event))
+    if not events:
+        print("no changes")
+    return 0
+
+
+def render_event_text(event: dict[str, Any]) -> str:
+    """Render one change event as a block of text for a terminal."""
+    head = (
+        f"{event['detected_at']}  {event['kind']:<24} {event['house']} {event['uin']}"
+        f" (tabled {event['date_tabled'] or 'unknown'})  {event['source_url']}"
+    )
+    if event["diff"]:
+        return f"{head}\n    {render_diff_text(event['diff'])}"
+    if event["field"]:
+        return f"{head}\n    {event['field']}: {event['old']} -> {event['new']}"
+    return head
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every version of the questions with one UIN."""
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        history = question_history(session, args.uin, args.house)
+    if not history:
+        raise UsageError(f"no question with UIN {args.uin!r} is stored")
+    if args.format == "json":
+        json.dump(history, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for question in history:
+        print(f"{question['house']} {question['uin']} tabled {question['date_tabled'] or 'unknown'}")
+        previous: dict[tuple[str, str], dict[str, Any]] = {}
+        for version in question["versions"]:
+            print(
+                f"  v{version['seq']} {version['observed_at']} {version['status']:<8}"
+                f" {version['source_kind']} {version['source_url']}"
+            )
+            key = (version["source_kind"], version["source_url"])
+            before = previous.get(key)
+            if version["status"] == "present":
+                if args.diff and before is not None:
+                    for field in ("question_text", "answer_text"):
+                        if before[field] != version[field]:
+                            print(f"    {field}: {render_diff_text(word_diff(before[field], version[field]))}")
+                    for field in ("date_answered", "answered_at", "answering_member", "answering_body"):
+                        if before[field] != version[field]:
+                            print(f"    {field}: {before[field]} -> {version[field]}")
+                elif before is None or not args.diff:
+                    print(f"    answered {version['answered_at'] or version['date_answered'] or '-'}"
+                          f" by {version['answering_member'] or '-'} ({version['answering_body'] or '-'})")
+                previous[key] = version
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the whole cycle offline on the bundled sample blog."""
+    from monitor.demo import run_demo
+
+    return run_demo(verbose=args.verbose)
+
+
+def parse_since(text: str) -> datetime:
+    """Parse an ISO-8601 date or date-time (UTC when no zone is given) into naive UTC."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not an ISO-8601 date or date-time") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+COMMANDS = {
+    "crawl": cmd_crawl,
+    "export": cmd_export,
+    "changes": cmd_changes,
+    "history": cmd_history,
+    "demo": cmd_demo,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Configuration, read once in one place: PQWATCH_* environment variables (optionally from .env)
+and the TOML file of sources. A bad value fails fast, naming the setting."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_CONFIG = Path(__file__).with_name("pqwatch.toml")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class BlogSource:
+    """One blog to crawl: where to start and how many listing pages to walk (0: all)."""
+
+    name: str
+    start_urls: tuple[str, ...]
+    max_listing_pages: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything pqwatch reads from its environment and config file."""
+
+    db_url: str
+    smtp_url: str | None
+    mail_from: str
+    base_url: str
+    secret_key: str | None
+    outbox_dir: Path
+    download_delay: float
+    concurrency_per_host: int
+    config_file: Path
+    blogs: tuple[BlogSource, ...] = field(default=())
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, *, db_url: str | None = None, config_file: str | None = None
+) -> Settings:
+    """Read settings from the environment (and ./.env), then the config file; flags win."""
+    env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **(environ if environ is not None else os.environ)}
+    path = Path(config_file or env.get("PQWATCH_CONFIG") or DEFAULT_CONFIG)
+    return Settings(
+        db_url=db_url or env.get("PQWATCH_DB_URL") or "sqlite:///pqwatch.sqlite3",
+        smtp_url=env.get("PQWATCH_SMTP_URL") or None,
+        mail_from=env.get("PQWATCH_MAIL_FROM", "pqwatch <pqwatch@localhost>"),
+        base_url=env.get("PQWATCH_BASE_URL", "http://127.0.0.1:8080"),
+        secret_key=env.get("PQWATCH_SECRET_KEY") or None,
+        outbox_dir=Path(env.get("PQWATCH_OUTBOX_DIR", "outbox")),
+        download_delay=_number(env, "PQWATCH_DOWNLOAD_DELAY", "1", float, minimum=0),
+        concurrency_per_host=int(_number(env, "PQWATCH_CONCURRENCY_PER_HOST", "1", int, minimum=1)),
+        config_file=path,
+        blogs=_read_sources(path),
+    )
+
+
+def _number(env: dict[str, str], name: str, default: str, kind: type, *, minimum: float) -> float:
+    raw = env.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _read_sources(path: Path) -> tuple[BlogSource, ...]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    blogs = []
+    for number, entry in enumerate(data.get("blog", []), start=1):
+        urls = entry.get("start_urls")
+        if not urls or not all(isinstance(u, str) for u in urls):
+            raise ConfigError(f"{path}: [[blog]] entry {number} needs start_urls, a list of URLs")
+        for url in urls:
+            check_http_url(url, f"{path}: [[blog]] entry {number}")
+        blogs.append(
+            BlogSource(
+                name=str(entry.get("name", urlsplit(urls[0]).hostname)),
+                start_urls=tuple(urls),
+                max_listing_pages=int(entry.get("max_listing_pages", 0)),
+            )
+        )
+    return tuple(blogs)
+
+
+def check_http_url(url: str, where: str = "URL") -> str:
+    """Return url if it is an absolute http(s) URL with a host, else raise ConfigError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {url!r} is not an http(s) URL with a host")
+    return url

@@ -1,0 +1,166 @@
+"""Detect changes: compare each new version with the one before it and store typed events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.diff import word_diff
+from storage.models import ChangeEvent, DetectCursor, Source, Version
+
+KINDS = (
+    "new", "answered", "answer_text_changed", "answer_date_changed", "question_text_changed",
+    "answering_member_changed", "answering_body_changed", "holding_answer", "holding_replaced",
+    "corrected", "withdrawn", "regrouped", "source_removed", "sources_disagree",
+)
+# Plain field changes: field -> kind. Text fields also carry a word diff.
+FIELD_KINDS = {
+    "question_text": "question_text_changed",
+    "answering_member": "answering_member_changed",
+    "answering_body": "answering_body_changed",
+    "date_answered": "answer_date_changed",
+}
+TEXT_FIELDS = {"question_text", "answer_text"}
+_CURSOR = "changes"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One typed change between two versions of one source's copy of a question."""
+
+    kind: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+def detect_version_changes(previous: Version, current: Version) -> list[Change]:
+    """Return the changes from one version to the next of the same source (pure)."""
+    if current.status == "removed":
+        return [Change("source_removed", "", "present", "removed")]
+    changes: list[Change] = []
+    for rule in RULES:
+        changes.extend(rule(previous, current))
+    return changes
+
+
+def _state_changes(old: Version, new: Version) -> Iterator[Change]:
+    if not old.is_holding and new.is_holding:
+        yield Change("holding_answer", "is_holding", "false", "true")
+    if old.is_holding and not new.is_holding and new.answer_text:
+        yield Change("holding_replaced", "answer_text", old.answer_text, new.answer_text)
+    if (not old.is_correction and new.is_correction) or (
+        new.date_corrected and old.date_corrected != new.date_corrected
+    ):
+        yield Change("corrected", "answer_text", old.answer_text, new.answer_text)
+    if not old.is_withdrawn and new.is_withdrawn:
+        yield Change("withdrawn", "is_withdrawn", "false", "true")
+    if sorted(old.grouped_with or []) != sorted(new.grouped_with or []):
+        yield Change("regrouped", "grouped_with", ", ".join(old.grouped_with or []),
+                     ", ".join(new.grouped_with or []))
+
+
+def _answer_changes(old: Version, new: Version) -> Iterator[Change]:
+    if not old.answer_text and new.answer_text:
+        yield Change("answered", "answer_text", None, new.answer_text)
+    elif old.answer_text != new.answer_text and not (
+        (old.is_holding and not new.is_holding) or (new.is_correction and not old.is_correction)
+    ):
+        yield Change("answer_text_changed", "answer_text", old.answer_text, new.answer_text)
+
+
+def _field_changes(old: Version, new: Version) -> Iterator[Change]:
+    for field, kind in FIELD_KINDS.items():
+        before, after = getattr(old, field), getattr(new, field)
+        if before != after and not (field == "date_answered" and before is None):
+            yield Change(kind, field, _text(before), _text(after))
+    if old.date_answered == new.date_answered and old.answered_at != new.answered_at and old.answered_at:
+        yield Change("answer_date_changed", "answered_at", _text(old.answered_at), _text(new.answered_at))
+
+
+RULES: tuple[Callable[[Version, Version], Iterator[Change]], ...] = (
+    _state_changes, _answer_changes, _field_changes,
+)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def detect_changes(session: Session, now: datetime | None = None) -> int:
+    """Turn every version stored since the last run into change events; return how many.
+
+    Idempotent: a cursor remembers the last version read, and events are unique per version.
+    """
+    detected_at = now or datetime.now(UTC).replace(tzinfo=None)
+    cursor = session.get(DetectCursor, _CURSOR)
+    if cursor is None:
+        cursor = DetectCursor(name=_CURSOR, last_version_id=0)
+        session.add(cursor)
+    count = 0
+    batch = session.scalars(
+        select(Version).where(Version.id > cursor.last_version_id).order_by(Version.id)
+    ).all()
+    sources = {s.id: s for s in session.scalars(select(Source).where(
+        Source.id.in_({v.source_id for v in batch})))} if batch else {}
+    for version in batch:
+        previous = _previous_present(session, version)
+        source = sources[version.source_id]
+        if previous is None and version.seq > 1:
+            changes = []  # a removed copy re-appearing unchanged has nothing new to say
+        elif previous is None:
+            changes = [Change("new", "", None, None)] if _first_sighting(session, version) else []
+        else:
+            changes = detect_version_changes(previous, version)
+        for change in changes:
+            session.add(
+                ChangeEvent(
+                    question_id=version.question_id,
+                    version_id=version.id,
+                    kind=change.kind,
+                    field=change.field,
+                    old=change.old,
+                    new=change.new,
+                    diff=word_diff(change.old, change.new) if change.field in TEXT_FIELDS else None,
+                    source_kind=source.kind,
+                    source_url=source.url,
+                    detected_at=detected_at,
+                )
+            )
+            count += 1
+        cursor.last_version_id = version.id
+    session.flush()
+    return count
+
+
+def _previous_present(session: Session, version: Version) -> Version | None:
+    """The version this one is compared with: the same source's last one before it.
+
+    A removal is compared with the last version (to say it went); a re-appearance with the
+    last *present* version, so A -> gone -> A says nothing new about the text."""
+    query = select(Version).where(
+        Version.question_id == version.question_id,
+        Version.source_id == version.source_id,
+        Version.seq < version.seq,
+    )
+    if version.status == "present":
+        query = query.where(Version.status == "present")
+    return session.scalars(query.order_by(Version.seq.desc()).limit(1)).first()
+
+
+def _first_sighting(session: Session, version: Version) -> bool:
+    """Say whether no other source had shown this question before this version."""
+    earlier = session.scalar(
+        select(Version.id).where(Version.question_id == version.question_id, Version.id < version.id).limit(1)
+    )
+    return earlier is None

@@ -1,0 +1,199 @@
+"""The blog spider: walks a WordPress-style blog and hands each post's answers to the pipeline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from spiders.decode import UndecodableError, decode_html
+from spiders.discover import clean_url, discover_html, discover_xml, is_xml, same_site, site_hosts
+from spiders.parse_blog import parse_post
+from spiders.records import PageFetched, PageGone
+
+log = logging.getLogger("pqwatch.crawl")
+
+
+class BlogSpider(Spider):
+    """Discover posts from start URLs (home, listing, post, feed or sitemap) and parse each once."""
+
+    name = "blog"
+    # Why: 304 is "not modified", 404/410 a vanished post; both are facts the callback records.
+    handle_httpstatus_list = [304, 404, 410]
+
+    def __init__(
+        self, start_urls: list[str] | str = (), max_listing_pages: int | str = 0, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_listing_pages = int(max_listing_pages)  # 0: walk every listing page
+        urls = [start_urls] if isinstance(start_urls, str) else list(start_urls)
+        self.start_urls = [clean_url(url) for url in urls]
+        self.hosts = site_hosts(self.start_urls)
+        self.allowed_domains = sorted(self.hosts | {f"www.{host}" for host in self.hosts})
+        self.canonical_seen: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Request]:
+        """Request every start URL; what each is decides how it is read."""
+        for url in self.start_urls:
+            yield Request(url, callback=self.parse_any, errback=self.on_error, meta={"start": True})
+
+    def parse_any(self, response: Response) -> Iterator[Any]:
+        """Read a start page or a sitemap: a feed, a sitemap, a listing or a post."""
+        if not self._readable(response):
+            return
+        if is_xml(response.body, _content_type(response)):
+            try:
+                found = discover_xml(response.body, response.url, self.hosts)
+            except (ValueError, SyntaxError) as error:
+                self._error(response.url, f"unreadable feed or sitemap: {error}")
+                return
+            yield from self._follow(found.posts, found.listings, self.parse_any, response)
+            return
+        text = self._decode(response)
+        if text is None:
+            return
+        found = discover_html(text, response.url, self.hosts)
+        if found.is_post:
+            yield from self._post(response, text)
+        else:
+            yield from self._follow(found.posts, found.listings, self.parse_listing, response)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """Read a listing page: its posts and the next listing pages."""
+        if not self._readable(response):
+            return
+        text = self._decode(response)
+        if text is None:
+            return
+        found = discover_html(text, response.url, self.hosts)
+        if found.is_post:  # a listing link that turned out to be a post
+            yield from self._post(response, text)
+        else:
+            yield from self._follow(found.posts, found.listings, self.parse_listing, response)
+
+    def parse_post_page(self, response: Response) -> Iterator[Any]:
+        """Read one post, or record that it is gone or unchanged."""
+        if response.status == 304:
+            self.crawler.stats.inc_value("pqwatch/not_modified")
+            return
+        if response.status in (404, 410):
+            self.crawler.stats.inc_value("pqwatch/dead_links")
+            log.warning("gone (%s): %s", response.status, response.url)
+            yield PageGone("blog", clean_url(response.url), response.status, _now())
+            return
+        if not self._readable(response):
+            return
+        text = self._decode(response)
+        if text is not None:
+            yield from self._post(response, text)
+
+    def on_error(self, failure: Failure) -> None:
+        """Count a request that failed: network error, 5xx after retries, size cap, refusal."""
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self._error(request.url, f"HTTP {status} after retries")
+        elif failure.check(IgnoreRequest):
+            return  # already counted and explained where it was refused
+        else:
+            reason = failure.getErrorMessage() or failure.type.__name__
+            self._error(request.url, f"could not fetch: {reason}")
+
+    # -----------------------------------------------------------------------------------------
+
+    def _post(self, response: Response, text: str) -> Iterator[Any]:
+        self.crawler.stats.inc_value("pqwatch/pages_fetched")
+        result = parse_post(text, response.url)
+        canonical = result.post.canonical_url
+        if not same_site(canonical, self.hosts):
+            canonical = response.url
+        canonical = clean_url(canonical)
+        if canonical in self.canonical_seen:
+            self.crawler.stats.inc_value("pqwatch/duplicates")
+            return
+        self.canonical_seen.add(canonical)
+        if result.problems:
+            for problem in result.problems:
+                self._error(response.url, f"unreadable answer: {problem.reason}")
+            return  # the whole post waits for a parser that reads it: never half-stored
+        headers = response.headers
+        yield PageFetched(
+            source_kind="blog",
+            url=canonical,
+            fetched_url=response.url,
+            answers=result.post.answers,
+            body=response.body,
+            content_type=_content_type(response),
+            etag=_header(headers, b"ETag"),
+            last_modified=_header(headers, b"Last-Modified"),
+            fetched_at=_now(),
+        )
+
+    def _follow(
+        self, posts: tuple[str, ...], listings: tuple[str, ...], listing_callback: Any,
+        response: Response,
+    ) -> Iterator[Request]:
+        depth = response.meta.get("listing_depth", 1) + 1
+        if self.max_listing_pages and depth > self.max_listing_pages:
+            listings = ()
+        for url in posts:
+            yield Request(
+                url, callback=self.parse_post_page, errback=self.on_error,
+                meta={"conditional": True},
+            )
+        for url in listings:
+            yield Request(
+                url, callback=listing_callback, errback=self.on_error,
+                meta={"listing_depth": depth},
+            )
+
+    def _readable(self, response: Response) -> bool:
+        if response.status in (304, 404, 410):
+            if response.status != 304:
+                self.crawler.stats.inc_value("pqwatch/dead_links")
+                log.warning("dead link (%s): %s", response.status, response.url)
+            return False
+        content_type = _content_type(response) or ""
+        if content_type and not any(kind in content_type for kind in ("html", "xml", "rss", "text/plain")):
+            self._error(response.url, f"not an HTML page (Content-Type {content_type})")
+            return False
+        return True
+
+    def _decode(self, response: Response) -> str | None:
+        charset = None
+        content_type = _content_type(response) or ""
+        if "charset=" in content_type:
+            charset = content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'")
+        try:
+            text, note = decode_html(response.body, charset)
+        except UndecodableError as error:
+            self._error(response.url, str(error))
+            return None
+        if note:
+            self._error(response.url, f"{note}; read as UTF-8")
+        return text
+
+    def _error(self, url: str, reason: str) -> None:
+        self.crawler.stats.inc_value("pqwatch/errors")
+        log.error("%s: %s", url, reason)
+
+
+def _content_type(response: Response) -> str | None:
+    return _header(response.headers, b"Content-Type")
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+

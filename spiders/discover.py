@@ -1,0 +1,138 @@
+"""Find posts on a WordPress-style blog: listing pages, pagination, RSS/Atom feeds, sitemaps.
+
+Pure functions over text and the page URL; no Scrapy, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+# Query parameters that never change what a post says (Divi's blog-module paging, tracking).
+_NOISE_PARAMS = re.compile(r"^(et_blog|utm_.*|replytocom|share|fbclid|gclid|amp)$", re.I)
+_DATED_PERMALINK_PAGE = re.compile(r"^(/\d{4}/\d{2}(?:/\d{2})?/[^/]+/)page/\d+/?$")
+_LISTING_PAGE = re.compile(r"/page/\d+/?$")
+_NOT_POSTS = re.compile(
+    r"/(?:category|tag|author|feed|wp-admin|wp-login\.php|wp-json|comments|search|about)(?:/|$)"
+    r"|\.(?:jpe?g|png|gif|pdf|docx?|xlsx?|zip|mp3|mp4)$",
+    re.I,
+)
+_POST_LINKS = (
+    "article h1 a[href], article h2 a[href], article h3 a[href], .entry-title a[href], "
+    "a[rel~=bookmark][href], .et_pb_post h2 a[href], a.more-link[href]"
+)
+_OLDER = re.compile(r"older|previous|next|more posts|«|»|›|‹", re.I)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What a page points to: posts to read and more listing pages to walk."""
+
+    is_post: bool
+    posts: tuple[str, ...]
+    listings: tuple[str, ...]
+
+
+def clean_url(url: str) -> str:
+    """Return a URL without fragment or noise parameters, host lower-cased, post paging stripped."""
+    parts = urlsplit(url.strip())
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _NOISE_PARAMS.match(k)])
+    path = parts.path or "/"
+    # Why: Divi serves "<permalink>/page/2/?et_blog" for the same post; fetch the permalink once.
+    if match := _DATED_PERMALINK_PAGE.match(path):
+        path = match[1]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+def same_site(url: str, hosts: frozenset[str]) -> bool:
+    """Say whether url is http(s) on one of the hosts (www. and bare count as one)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and _bare(parts.hostname or "") in hosts
+
+
+def site_hosts(urls: list[str]) -> frozenset[str]:
+    """Return the bare host names of the start URLs."""
+    return frozenset(_bare(urlsplit(url).hostname or "") for url in urls)
+
+
+def _bare(host: str) -> str:
+    host = host.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def is_xml(body_start: bytes, content_type: str | None) -> bool:
+    """Say whether a response is a feed or sitemap rather than an HTML page."""
+    head = body_start[:512].lstrip().lower()
+    if content_type and ("xml" in content_type or "rss" in content_type) and "html" not in content_type:
+        return True
+    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<urlset", b"<sitemapindex"))
+
+
+def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
+    """Classify an HTML page as a post or a listing and return the same-site links to follow."""
+    tree = lxml_html.document_fromstring(html_text or "<html></html>")
+    body_classes = set((tree.find("body").get("class", "") if tree.find("body") is not None else "").split())
+    og_type = "".join(tree.xpath('//meta[@property="og:type"]/@content')).strip().lower()
+    is_post = bool(body_classes & {"single", "single-post"}) or (
+        og_type == "article" and not body_classes & {"blog", "archive", "home", "search"}
+    )
+    posts: list[str] = []
+    listings: list[str] = []
+    if not is_post:
+        for link in tree.cssselect(_POST_LINKS):
+            _add(posts, urljoin(url, link.get("href", "")), hosts)
+        for link in tree.xpath('//link[@rel="next"][@href]'):
+            _add(listings, urljoin(url, link.get("href", "")), hosts)
+        for link in tree.xpath("//a[@href]"):
+            href = urljoin(url, link.get("href", ""))
+            if _LISTING_PAGE.search(urlsplit(href).path) and (
+                _OLDER.search(link.text_content() or "") or link.get("class", "").find("page") >= 0
+            ):
+                _add(listings, href, hosts)
+    posts = [p for p in posts if not _NOT_POSTS.search(urlsplit(p).path) and p not in listings]
+    return Discovery(is_post, tuple(posts), tuple(listings))
+
+
+def discover_xml(body: bytes, url: str, hosts: frozenset[str]) -> Discovery:
+    """Read an RSS/Atom feed or a sitemap (index) and return the posts and sitemaps it lists."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    root = etree.fromstring(body, parser=parser)
+    if root is None:
+        raise ValueError("not a readable feed or sitemap")
+    posts: list[str] = []
+    sitemaps: list[str] = []
+    tag = etree.QName(root).localname
+    if tag == "rss" or tag == "RDF":
+        for link in root.iter("{*}link"):
+            if link.getparent() is not None and etree.QName(link.getparent()).localname == "item":
+                _add(posts, (link.text or "").strip(), hosts)
+    elif tag == "feed":
+        for entry in root.iter("{*}entry"):
+            for link in entry.iter("{*}link"):
+                if link.get("rel", "alternate") == "alternate":
+                    _add(posts, urljoin(url, link.get("href", "")), hosts)
+    elif tag == "sitemapindex":
+        for loc in root.iter("{*}loc"):
+            target = (loc.text or "").strip()
+            # Only the sitemaps of posts (and pages): not users, tags or categories.
+            name = urlsplit(target).path.lower()
+            if "post" in name or "page" in name:
+                _add(sitemaps, target, hosts)
+    elif tag == "urlset":
+        for loc in root.iter("{*}loc"):
+            _add(posts, (loc.text or "").strip(), hosts)
+    else:
+        raise ValueError(f"not a feed or sitemap (root element <{tag}>)")
+    posts = [p for p in posts if not _NOT_POSTS.search(urlsplit(p).path)]
+    return Discovery(False, tuple(posts), tuple(sitemaps))
+
+
+def _add(found: list[str], url: str, hosts: frozenset[str]) -> None:
+    if url and same_site(url, hosts):
+        cleaned = clean_url(url)
+        if cleaned not in found:
+            found.append(cleaned)

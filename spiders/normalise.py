@@ -1,0 +1,171 @@
+"""Normalise scraped text and dates so that only real content differences remain."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from lxml import html as lxml_html
+
+# Why: blogs paste the e-mail with typographic quotes while the official record uses straight
+# ones; the two must compare equal.
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
+        "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None,
+        "\u00ad": None, "\t": " ", "\r": None,
+    }
+)
+_SPACES = re.compile(r"[ \f\v]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def normalise_text(text: str | None) -> str:
+    """Return NFC text with straight quotes, single spaces and paragraphs split by one blank line."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def normalise_inline(text: str | None) -> str:
+    """Return normalised text on one line (names, headings, departments)."""
+    return " ".join(normalise_text(text).split())
+
+
+def normalise_body_name(name: str | None) -> str | None:
+    """Return a department name as the official record spells it: no leading "the", no full stop."""
+    if not name:
+        return None
+    name = normalise_inline(name).rstrip(".,;: ")
+    name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
+    return name or None
+
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "section", "article", "header", "footer", "pre", "dl", "dt", "dd", "hr",
+    "figure", "figcaption", "address", "main", "aside", "nav", "form", "fieldset", "tbody",
+    "thead", "tfoot", "caption",
+}
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "object", "embed")
+
+
+def element_to_text(element: lxml_html.HtmlElement) -> str:
+    """Return the readable text of an element: block elements become paragraphs, cells get " | "."""
+    parts: list[str] = []
+
+    def walk(node: lxml_html.HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _DROP_TAGS:
+            if node.tail:
+                parts.append(node.tail)
+            return
+        block = tag in _BLOCK_TAGS
+        if tag == "br":
+            parts.append("\n")
+        elif block:
+            parts.append("\n\n" if tag not in ("li", "tr", "dt", "dd") else "\n")
+        if node.text and tag not in ("br",):
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if tag == "tr" and child.tag in ("td", "th") and child.getnext() is not None:
+                parts.append(" | ")
+        if block:
+            parts.append("\n\n" if tag not in ("li", "tr", "dt", "dd") else "\n")
+        if node.tail:
+            parts.append(node.tail)
+
+    walk(element)
+    # The element's own tail belongs to its parent, not to it.
+    if element.tail:
+        parts.pop()
+    return normalise_text("".join(parts))
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Return the plain text of an HTML fragment (paragraphs kept, links kept as their text)."""
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return normalise_text(fragment)
+    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    return element_to_text(root)
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+_MDY = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+# Parliament's record starts in 1803 (historic Hansard); anything outside is a misparse.
+EARLIEST_DATE = date(1803, 1, 1)
+
+
+def parse_date(text: str, *, latest: date | None = None) -> date:
+    """Parse "07 September 2021", "21 Sep 2021", "24th October 2022", "Sep 21, 2021" or ISO.
+
+    Raises ValueError naming the text for an unreadable or impossible date ("31 Feb 2022").
+    """
+    cleaned = normalise_inline(text).rstrip(".")
+    cleaned = re.sub(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+", "", cleaned, flags=re.I)
+    if match := _ISO.match(cleaned):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DMY.match(cleaned):
+        day, month, year = int(match[1]), _month(match[2], text), int(match[3])
+    elif match := _MDY.match(cleaned):
+        month, day, year = _month(match[1], text), int(match[2]), int(match[3])
+    else:
+        raise ValueError(f"unreadable date {text!r}")
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise ValueError(f"impossible date {text!r}") from None
+    if value < EARLIEST_DATE or (latest is not None and value > latest):
+        raise ValueError(f"date out of range {text!r}")
+    return value
+
+
+def _month(name: str, text: str) -> int:
+    try:
+        return _MONTHS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown month in date {text!r}") from None
+
+
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+
+
+def parse_time_of_day(day: date, text: str) -> datetime:
+    """Combine a date with "15:56" into a naive datetime; ValueError for "25:10"."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ValueError(f"unreadable time {text!r}")
+    hour, minute = int(match[1]), int(match[2])
+    if hour > 23 or minute > 59:
+        raise ValueError(f"impossible time {text!r}")
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def normalise_uin(uin: str) -> tuple[str, str]:
+    """Return (house, UIN) for "HL2472", "hl 2472" or "7926"."""
+    compact = re.sub(r"\s+", "", uin).upper()
+    if compact.startswith("HL"):
+        return "Lords", compact
+    return "Commons", compact

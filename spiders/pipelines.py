@@ -1,0 +1,72 @@
+"""The one way from spiders into storage: each page is recorded in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from sqlalchemy.exc import SQLAlchemyError
+
+from spiders.records import PageFetched, PageGone
+from storage.db import open_database
+from storage.record import load_validators, record_gone, record_page
+
+log = logging.getLogger("pqwatch.crawl")
+
+
+def load_store_validators(db_url: str) -> dict[str, tuple[str | None, str | None]]:
+    """Return the stored ETag / Last-Modified by URL for conditional requests."""
+    sessions = open_database(db_url)
+    with sessions() as session:
+        return load_validators(session)
+
+
+class StoragePipeline:
+    """Record every page the spiders hand over; a database failure stops the crawl."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.sessions = open_database(crawler.settings["PQWATCH_DB_URL"])
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        """Open the crawl's database once, when the crawl starts."""
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        """Store one page whole, or nothing of it."""
+        try:
+            with self.sessions.begin() as session:
+                if isinstance(item, PageFetched):
+                    outcome = record_page(
+                        session,
+                        source_kind=item.source_kind,
+                        url=item.url,
+                        answers=item.answers,
+                        observed_at=item.fetched_at,
+                        body=item.body,
+                        content_type=item.content_type,
+                        etag=item.etag,
+                        last_modified=item.last_modified,
+                        validator_url=item.fetched_url,
+                    )
+                    self.stats.inc_value("pqwatch/answers_new", outcome.first_versions)
+                    self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
+                    self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
+                    self.stats.inc_value("pqwatch/answers_removed", outcome.removed)
+                elif isinstance(item, PageGone):
+                    removed = record_gone(session, url=item.url, observed_at=item.fetched_at)
+                    self.stats.inc_value("pqwatch/answers_removed", removed)
+        except SQLAlchemyError as error:
+            self.stats.inc_value("pqwatch/errors")
+            log.error("database error while storing %s: %s", getattr(item, "url", "?"), error)
+            self._stop("database_error")
+        return item
+
+    def _stop(self, reason: str) -> None:
+        # Why: a database that refuses writes will refuse every page; stop rather than fetch on.
+        engine = self.crawler.engine
+        if engine is not None and self.crawler.spider is not None:
+            engine.close_spider(self.crawler.spider, reason)

@@ -1,0 +1,82 @@
+"""Typed, immutable records passed between parse, normalise and storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """What one source says about one written question at one moment."""
+
+    house: str  # "Lords" or "Commons"
+    uin: str
+    date_tabled: date | None
+    question_text: str
+    answer_text: str
+    asking_member: str | None = None
+    answering_member: str | None = None
+    answering_body: str | None = None
+    date_answered: date | None = None
+    answered_at: datetime | None = None  # naive Europe/London wall time, as the e-mail states it
+    grouped_with: tuple[str, ...] = ()
+    heading: str | None = None
+    is_holding: bool = False
+    date_holding_answer: date | None = None
+    is_correction: bool = False
+    date_corrected: date | None = None
+    is_withdrawn: bool = False
+    api_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ParsedPost:
+    """One blog post: where it lives and the written answers it carries."""
+
+    url: str
+    canonical_url: str
+    title: str | None
+    published: date | None
+    answers: tuple[AnswerRecord, ...]
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """A written answer the parser recognised but could not read whole."""
+
+    uin: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """A parsed post plus the problems met on the way (empty when clean)."""
+
+    post: ParsedPost
+    problems: tuple[ParseProblem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PageFetched:
+    """A page read whole: the answers it carries now (maybe none) and what to keep of the fetch."""
+
+    source_kind: str  # blog | api | html | hansard
+    url: str  # the canonical URL: the source's identity
+    fetched_url: str  # the URL the body came from, whose validators are kept
+    answers: tuple[AnswerRecord, ...]
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class PageGone:
+    """A page that answered 404 or 410: a fact to record, not an error."""
+
+    source_kind: str
+    url: str
+    status: int
+    fetched_at: datetime

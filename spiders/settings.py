@@ -1,0 +1,43 @@
+"""Scrapy settings: polite and secure by default. The CLI overrides delay and concurrency."""
+
+BOT_NAME = "pqwatch"
+SPIDER_MODULES = ["spiders.blog"]
+USER_AGENT = "pqwatch/0.1 (written-answers change monitor; +https://github.com/pqwatch/pqwatch)"
+
+# Polite: robots.txt, one request at a time per host, a delay, AutoThrottle.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+
+# Secure: certificates checked, only http(s), no remote control, sizes capped.
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+TELNETCONSOLE_ENABLED = False
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.ConditionalRequests": 560,
+    # Above RedirectMiddleware (600): sees a 3xx before it is followed.
+    "spiders.middlewares.RefuseOffsiteRedirects": 650,
+}
+ITEM_PIPELINES = {"spiders.pipelines.StoragePipeline": 300}
+EXTENSIONS = {"spiders.progress.Progress": 500}
+
+LOG_LEVEL = "WARNING"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+PQWATCH_DB_URL = "sqlite:///pqwatch.sqlite3"
+PQWATCH_PROGRESS = False

@@ -1,0 +1,146 @@
+"""The schema: questions, their sources' append-only versions, raw bodies and change events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every pqwatch table."""
+
+
+class Question(Base):
+    """A written question, identified by (house, uin, date_tabled)."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("house", "uin", "date_tabled", name="uq_question_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    house: Mapped[str] = mapped_column(String(16))
+    uin: Mapped[str] = mapped_column(String(32), index=True)
+    # Null only for copies that never state it (the Hansard-style paste).
+    date_tabled: Mapped[date | None] = mapped_column(Date)
+    api_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+
+    versions: Mapped[list[Version]] = relationship(back_populates="question")
+
+
+class Source(Base):
+    """A place an observation came from: one blog post URL, one API record, one page."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # blog | api | html | hansard
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Body(Base):
+    """A raw response body, zlib-compressed and addressed by the SHA-256 of its bytes."""
+
+    __tablename__ = "bodies"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Version(Base):
+    """One stored state of one question as one source shows it. Inserted, never updated."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("question_id", "source_id", "seq", name="uq_version_seq"),
+        Index("ix_versions_chain", "question_id", "source_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    observed_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # present: the source shows the question; removed: the source is gone (404/410) or
+    # no longer carries it. A removed version repeats no content.
+    status: Mapped[str] = mapped_column(String(16), default="present")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
+
+    asking_member: Mapped[str | None] = mapped_column(Text)
+    answering_member: Mapped[str | None] = mapped_column(Text)
+    answering_body: Mapped[str | None] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text)
+    question_text: Mapped[str | None] = mapped_column(Text)
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    date_answered: Mapped[date | None] = mapped_column(Date)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_holding: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_holding_answer: Mapped[date | None] = mapped_column(Date)
+    is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_corrected: Mapped[date | None] = mapped_column(Date)
+    is_withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    grouped_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    question: Mapped[Question] = relationship(back_populates="versions")
+    source: Mapped[Source] = relationship()
+
+
+class HttpValidator(Base):
+    """The ETag and Last-Modified last seen for a URL, sent back on the next crawl."""
+
+    __tablename__ = "http_validators"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ChangeEvent(Base):
+    """A typed change detected between two versions (or a new question)."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        UniqueConstraint("version_id", "kind", "field", name="uq_event_per_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str] = mapped_column(String(64), default="")
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    diff: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_url: Mapped[str] = mapped_column(String(2048))
+    detected_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    question: Mapped[Question] = relationship()
+
+
+class DetectCursor(Base):
+    """How far change detection has read the versions table (the highest version id seen)."""
+
+    __tablename__ = "detect_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_version_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,299 @@
+"""Record what a source shows: append a version only when its content differs from the latest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import Body, HttpValidator, Question, Source, Version
+
+# The fields of a version that make its content; the hash covers exactly these.
+CONTENT_FIELDS = (
+    "asking_member", "answering_member", "answering_body", "heading", "question_text",
+    "answer_text", "date_answered", "answered_at", "is_holding", "date_holding_answer",
+    "is_correction", "date_corrected", "is_withdrawn", "grouped_with",
+)
+
+
+class AnswerFields(Protocol):
+    """What storage needs of a parsed answer (spiders' AnswerRecord satisfies it)."""
+
+    @property
+    def house(self) -> str: ...
+    @property
+    def uin(self) -> str: ...
+    @property
+    def date_tabled(self) -> date | None: ...
+    @property
+    def api_id(self) -> int | None: ...
+    @property
+    def asking_member(self) -> str | None: ...
+    @property
+    def answering_member(self) -> str | None: ...
+    @property
+    def answering_body(self) -> str | None: ...
+    @property
+    def heading(self) -> str | None: ...
+    @property
+    def question_text(self) -> str: ...
+    @property
+    def answer_text(self) -> str: ...
+    @property
+    def date_answered(self) -> date | None: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def is_holding(self) -> bool: ...
+    @property
+    def date_holding_answer(self) -> date | None: ...
+    @property
+    def is_correction(self) -> bool: ...
+    @property
+    def date_corrected(self) -> date | None: ...
+    @property
+    def is_withdrawn(self) -> bool: ...
+    @property
+    def grouped_with(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What recording one page did: versions written, unchanged answers, removals."""
+
+    first_versions: int = 0  # answers this source had not shown before
+    changed_versions: int = 0  # answers whose content differs from this source's latest
+    unchanged: int = 0
+    removed: int = 0
+
+
+def content_hash(answer: AnswerFields) -> str:
+    """Return the SHA-256 of an answer's content fields in a canonical JSON form."""
+    values = {name: _plain(getattr(answer, name)) for name in CONTENT_FIELDS}
+    payload = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return list(value)
+    return value
+
+
+def record_page(
+    session: Session,
+    *,
+    source_kind: str,
+    url: str,
+    answers: Iterable[AnswerFields],
+    observed_at: datetime,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    validator_url: str | None = None,
+) -> PageOutcome:
+    """Record one fetched page: a version per changed answer, a removal per answer it dropped.
+
+    The caller owns the transaction, so a page is stored whole or not at all.
+    """
+    source = _source(session, source_kind, url, observed_at)
+    latest = latest_versions(session, source.id)
+    seen: set[int] = set()
+    first = changed = unchanged = 0
+    body_key: str | None = None
+    for answer in answers:
+        question = _question(session, answer, observed_at)
+        if question.id in seen:
+            continue  # the same question twice on one page: the first copy counts
+        seen.add(question.id)
+        digest = content_hash(answer)
+        previous = latest.get(question.id)
+        if previous is not None and previous.status == "present" and previous.content_hash == digest:
+            unchanged += 1
+            continue
+        if body is not None and body_key is None:
+            body_key = store_body(session, body, content_type)
+        session.add(
+            Version(
+                question_id=question.id,
+                source_id=source.id,
+                seq=(previous.seq + 1) if previous else 1,
+                observed_at=observed_at,
+                status="present",
+                content_hash=digest,
+                body_sha256=body_key,
+                **{name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS},
+            )
+        )
+        if previous is None:
+            first += 1
+        else:
+            changed += 1
+    removed = _record_removals(
+        session, [v for qid, v in latest.items() if qid not in seen], observed_at
+    )
+    remember_validators(session, validator_url or url, etag, last_modified, observed_at)
+    session.flush()
+    return PageOutcome(first, changed, unchanged, removed)
+
+
+def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
+    """Record that a page answered 404/410: every answer it carried gets a removed version."""
+    source = session.scalar(select(Source).where(Source.url == url))
+    session.execute(HttpValidator.__table__.delete().where(HttpValidator.url == url))
+    if source is None:
+        return 0
+    removed = _record_removals(session, list(latest_versions(session, source.id).values()), observed_at)
+    session.flush()
+    return removed
+
+
+def _record_removals(session: Session, latest: list[Version], observed_at: datetime) -> int:
+    count = 0
+    for version in latest:
+        if version.status != "present":
+            continue
+        session.add(
+            Version(
+                question_id=version.question_id,
+                source_id=version.source_id,
+                seq=version.seq + 1,
+                observed_at=observed_at,
+                status="removed",
+                content_hash="",
+                grouped_with=[],
+            )
+        )
+        count += 1
+    return count
+
+
+def latest_versions(session: Session, source_id: int) -> dict[int, Version]:
+    """Return the latest version of every question a source has shown, by question id."""
+    newer = aliased(Version)
+    rows = session.scalars(
+        select(Version)
+        .outerjoin(
+            newer,
+            and_(
+                newer.question_id == Version.question_id,
+                newer.source_id == Version.source_id,
+                newer.seq > Version.seq,
+            ),
+        )
+        .where(Version.source_id == source_id, newer.id.is_(None))
+    )
+    return {version.question_id: version for version in rows}
+
+
+def store_body(session: Session, body: bytes, content_type: str | None) -> str:
+    """Keep a raw body once, compressed, under the SHA-256 of its bytes; return that key."""
+    key = hashlib.sha256(body).hexdigest()
+    if session.get(Body, key) is None:
+        session.add(Body(sha256=key, size=len(body), content_type=content_type, data=zlib.compress(body, 6)))
+    return key
+
+
+def load_body(session: Session, key: str) -> bytes:
+    """Return a stored raw body by its key."""
+    stored = session.get(Body, key)
+    if stored is None:
+        raise KeyError(key)
+    return zlib.decompress(stored.data)
+
+
+def remember_validators(
+    session: Session, url: str, etag: str | None, last_modified: str | None, seen_at: datetime
+) -> None:
+    """Keep a URL's ETag / Last-Modified for the next conditional request (or forget them)."""
+    existing = session.get(HttpValidator, url)
+    if not etag and not last_modified:
+        if existing is not None:
+            session.delete(existing)
+        return
+    if existing is None:
+        session.add(HttpValidator(url=url, etag=etag, last_modified=last_modified, seen_at=seen_at))
+    else:
+        # Validators are a cache of the server's headers, not history: overwriting is right.
+        existing.etag, existing.last_modified, existing.seen_at = etag, last_modified, seen_at
+
+
+def load_validators(session: Session) -> dict[str, tuple[str | None, str | None]]:
+    """Return every remembered (ETag, Last-Modified) by URL."""
+    rows = session.execute(select(HttpValidator.url, HttpValidator.etag, HttpValidator.last_modified))
+    return {url: (etag, modified) for url, etag, modified in rows}
+
+
+def _source(session: Session, kind: str, url: str, observed_at: datetime) -> Source:
+    source = session.scalar(select(Source).where(Source.url == url))
+    if source is None:
+        source = Source(kind=kind, url=url, first_seen=observed_at)
+        session.add(source)
+        session.flush()
+    return source
+
+
+def _question(session: Session, answer: AnswerFields, observed_at: datetime) -> Question:
+    question: Question | None = None
+    if answer.api_id is not None:
+        question = session.scalar(select(Question).where(Question.api_id == answer.api_id))
+    if question is None and answer.date_tabled is not None:
+        question = session.scalar(
+            select(Question).where(
+                Question.house == answer.house,
+                Question.uin == answer.uin,
+                Question.date_tabled == answer.date_tabled,
+            )
+        )
+    if question is None and answer.date_tabled is None:
+        question = _match_undated(session, answer)
+    if question is not None:
+        if answer.api_id is not None and question.api_id is None:
+            question.api_id = answer.api_id  # identity only grows: the API id became known
+        return question
+    question = Question(
+        house=answer.house,
+        uin=answer.uin,
+        date_tabled=answer.date_tabled,
+        api_id=answer.api_id,
+        first_seen=observed_at,
+    )
+    session.add(question)
+    session.flush()
+    return question
+
+
+def _match_undated(session: Session, answer: AnswerFields) -> Question | None:
+    """Match a copy that never states its tabled date (the Hansard-style paste) by house and UIN:
+    the newest question of that UIN tabled on or before the answer date, else the undated one."""
+    query = select(Question).where(Question.house == answer.house, Question.uin == answer.uin)
+    if answer.date_answered is not None:
+        query = query.where(
+            (Question.date_tabled <= answer.date_answered) | Question.date_tabled.is_(None)
+        )
+    candidates = session.scalars(query).all()
+    dated = [q for q in candidates if q.date_tabled is not None]
+    if dated:
+        return max(dated, key=lambda q: q.date_tabled or date.min)
+    return next(iter(candidates), None)
+
+
+def _column_value(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def count_versions(session: Session) -> int:
+    """Return how many versions are stored (for summaries and tests)."""
+    return session.scalar(select(func.count(Version.id))) or 0
