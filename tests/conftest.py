@@ -1,0 +1,55 @@
+"""Shared fixtures: a database on each engine (SQLite always, PostgreSQL where
+PQWATCH_TEST_PG_URL is set, as CI sets it), and the saved-page folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("PQWATCH_TEST_PG_URL")
+ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def _pg_schema_url(schema: str) -> str:
+    url = make_url(PG_URL or "")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    # Every test gets a schema of its own, which subprocesses reach through the same URL.
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pqwatch.sqlite3'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_schema_url("public"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def sessions(db_url: str):  # type: ignore[no-untyped-def]
+    """A session factory on a migrated empty database."""
+    from storage.db import open_database
+
+    factory = open_database(db_url)
+    yield factory
+    factory.kw["bind"].dispose()

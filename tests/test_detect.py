@@ -1,0 +1,118 @@
+"""Change detection: typed events from version pairs, idempotent, furniture-blind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from monitor.detect import KINDS, detect_changes
+from monitor.diff import render_diff_text, word_diff
+from monitor.views import change_events
+from storage.models import ChangeEvent
+from storage.record import record_gone, record_page
+from tests.test_storage import ANSWER, URL
+
+T = [datetime(2026, 11, d, 9, 0) for d in range(1, 6)]
+
+
+def _crawl(sessions, answers, at, url=URL):
+    with sessions.begin() as s:
+        record_page(s, source_kind="blog", url=url, answers=answers, observed_at=at)
+    with sessions.begin() as s:
+        return detect_changes(s, now=at)
+
+
+def _kinds(sessions) -> list[tuple[str, str | None]]:
+    with sessions() as s:
+        return [(e["kind"], e["field"]) for e in change_events(s)]
+
+
+def test_a_first_sighting_is_new_and_a_recrawl_says_nothing(sessions):
+    assert _crawl(sessions, [ANSWER], T[0]) == 1
+    assert _crawl(sessions, [ANSWER], T[1]) == 0
+    assert _kinds(sessions) == [("new", None)]
+
+
+def test_each_field_change_is_its_own_typed_event(sessions):
+    _crawl(sessions, [ANSWER], T[0])
+    changed = replace(
+        ANSWER,
+        answer_text="I will be meeting the Commissioner next week.",
+        question_text=ANSWER.question_text + " And when?",
+        answering_member="Lord Sharpe of Epsom",
+        answering_body="Cabinet Office",
+        date_answered=date(2021, 9, 22),
+        answered_at=datetime(2021, 9, 22, 10, 0),
+    )
+    _crawl(sessions, [changed], T[1])
+    assert sorted(_kinds(sessions)[1:]) == sorted([
+        ("answer_text_changed", "answer_text"),
+        ("question_text_changed", "question_text"),
+        ("answering_member_changed", "answering_member"),
+        ("answering_body_changed", "answering_body"),
+        ("answer_date_changed", "date_answered"),
+    ])
+
+
+def test_a_moved_time_of_answer_on_the_same_day_is_a_date_change(sessions):
+    _crawl(sessions, [ANSWER], T[0])
+    _crawl(sessions, [replace(ANSWER, answered_at=datetime(2021, 9, 21, 17, 2))], T[1])
+    with sessions() as s:
+        event = list(change_events(s))[-1]
+    assert (event["kind"], event["field"], event["old"], event["new"]) == (
+        "answer_date_changed", "answered_at", "2021-09-21T15:56", "2021-09-21T17:02")
+
+
+def test_text_changes_carry_a_word_level_diff(sessions):
+    _crawl(sessions, [ANSWER], T[0])
+    _crawl(sessions, [replace(ANSWER, answer_text="I will be meeting the Commissioner today.")], T[1])
+    with sessions() as s:
+        event = s.scalars(select(ChangeEvent).where(ChangeEvent.kind == "answer_text_changed")).one()
+    assert render_diff_text(event.diff) == "I will be meeting the Commissioner [-shortly.-]{+today.+}"
+
+
+def test_a_vanished_source_is_source_removed_and_its_return_is_quiet(sessions):
+    _crawl(sessions, [ANSWER], T[0])
+    with sessions.begin() as s:
+        record_gone(s, url=URL, observed_at=T[1])
+    with sessions.begin() as s:
+        detect_changes(s, now=T[1])
+    _crawl(sessions, [ANSWER], T[2])
+    assert _kinds(sessions) == [("new", None), ("source_removed", None)]
+
+
+def test_detection_is_idempotent(sessions):
+    _crawl(sessions, [ANSWER], T[0])
+    with sessions.begin() as s:
+        assert detect_changes(s) == 0
+    assert len(_kinds(sessions)) == 1
+
+
+def test_a_second_source_of_a_known_question_is_not_new(sessions):
+    _crawl(sessions, [ANSWER], T[0])
+    _crawl(sessions, [ANSWER], T[1], url="https://mirror.example/hl2472/")
+    assert _kinds(sessions) == [("new", None)]
+
+
+def test_official_state_changes_have_their_own_kinds(sessions):
+    holding = replace(ANSWER, is_holding=True, answer_text="I shall reply as soon as possible.")
+    _crawl(sessions, [holding], T[0])
+    _crawl(sessions, [replace(ANSWER, grouped_with=("HL2473",))], T[1])
+    _crawl(sessions, [replace(ANSWER, grouped_with=("HL2473",), is_correction=True,
+                              date_corrected=date(2021, 10, 1), answer_text="Corrected.")], T[2])
+    _crawl(sessions, [replace(ANSWER, grouped_with=("HL2473",), is_correction=True,
+                              date_corrected=date(2021, 10, 1), answer_text="Corrected.",
+                              is_withdrawn=True)], T[3])
+    kinds = [k for k, _ in _kinds(sessions)]
+    assert kinds[0] == "new"
+    assert {"holding_replaced", "regrouped", "corrected", "withdrawn"} <= set(kinds)
+    assert "answer_text_changed" not in kinds  # a replaced holding answer or correction says so
+    assert set(kinds) <= set(KINDS)
+
+
+def test_word_diff_keeps_whitespace_and_marks_only_what_changed():
+    assert word_diff("a b c", "a x c") == [["=", "a "], ["-", "b"], ["+", "x"], ["=", " c"]]
+    assert word_diff(None, "new") == [["+", "new"]]
+    assert word_diff("same", "same") == [["=", "same"]]
