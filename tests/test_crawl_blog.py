@@ -1,0 +1,235 @@
+"""End to end: `pqwatch crawl blog` against a local HTTP server on 127.0.0.1, then the CLI's
+JSON contract — pagination, feed, duplicates, 304, 404, edits, moved dates, furniture, bad input."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from monitor.cli import main
+from monitor.local_site import LocalSite
+from tests.blogpages import email, listing, post
+
+P1 = "/2021/09/21/hikvision/"
+P2 = "/2021/09/22/sudan/"
+P3 = "/2021/09/23/news/"
+
+
+def site_pages(base: str, *, answer1: str = "I will meet the Commissioner shortly.",
+               answered2: str = "22 Sep 2021 at 10:15", footer: str = "gen 1", shares: int = 3,
+               comments: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Three posts on two listing pages, plus a feed."""
+    pages = {
+        P1: post(base, P1, email("HL2472", "07 September 2021", "21 Sep 2021 at 15:56", answer1),
+                 footer=footer, shares=shares, comments=list(comments)),
+        P2: post(base, P2, email("HL2500", "08 September 2021", answered2, "Aid is arriving.",
+                                 minister="Lord Ahmad of Wimbledon",
+                                 body="the Foreign, Commonwealth and Development Office")
+                 + ["=" * 25]
+                 + email("HL2501", "08 September 2021", "22 Sep 2021 at 10:16", "More aid.",
+                         minister="Lord Ahmad of Wimbledon",
+                         body="the Foreign, Commonwealth and Development Office"),
+                 footer=footer),
+        P3: post(base, P3, ["A meeting in Parliament about Hong Kong."], footer=footer),
+        "/": listing([P1, P2], older="/page/2/"),
+        "/page/2/": listing([P3, f"{P1}page/2/?et_blog", "/?p=25324"]),
+        "/feed/": (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><item><link>{base}{P2}</link></item>'
+            f"</channel></rss>"
+        ),
+    }
+    return {path: body.encode() for path, body in pages.items()}
+
+
+@pytest.fixture
+def site():
+    with LocalSite() as running:
+        running.replace(site_pages(running.url), redirects={"/?p=25324": P1})
+        yield running
+
+
+def crawl(db_url: str, *urls: str, capfd=None) -> tuple[int, str]:
+    args = ["--db", db_url, "crawl", "blog", "--delay", "0"]
+    for url in urls:
+        args += ["--start-url", url]
+    status = main(args)
+    out = capfd.readouterr() if capfd else None
+    return status, (out.out + out.err) if out else ""
+
+
+def run_json(db_url: str, capfd, *args: str):
+    assert main(["--db", db_url, *args]) == 0
+    return json.loads(capfd.readouterr().out)
+
+
+def gets(site: LocalSite, path: str) -> int:
+    return sum(1 for method, target, _ in site.requests if method == "GET" and target == path)
+
+
+def test_crawl_follows_pagination_reads_every_answer_and_fetches_each_post_once(site, db_url, capfd):
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0, out
+    assert "3 pages fetched" in out and "answers 3 new" in out and "0 errors" in out
+    # The ?et_blog copy is cleaned to the permalink, the ?p= redirect lands on it: one GET each.
+    assert gets(site, P1) == 1 and gets(site, P2) == 1
+    views = run_json(db_url, capfd, "export", "--format", "json")
+    assert [(v["uin"], v["date_tabled"]) for v in views] == [
+        ("HL2472", "2021-09-07"), ("HL2500", "2021-09-08"), ("HL2501", "2021-09-08")]
+    first = views[0]
+    assert first["house"] == "Lords" and first["answered_at"] == "2021-09-21T15:56"
+    assert first["date_answered"] == "2021-09-21" and first["is_holding"] is False
+    assert first["answering_body"] == "Home Office"
+    assert first["answer_text"] == "I will meet the Commissioner shortly."
+    assert first["sources"] == [{"kind": "blog", "url": site.url + P1}]
+    assert first["version_count"] == 1
+    assert views[1]["answering_body"] == "Foreign, Commonwealth and Development Office"
+    for view in views:
+        for text in (view["question_text"], view["answer_text"]):
+            assert "<" not in text and "Recent Posts" not in text and "Share" not in text
+
+
+def test_a_recrawl_of_unchanged_posts_is_all_304_and_stores_nothing(site, db_url, capfd):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0
+    assert "0 pages fetched, 3 not modified" in out and "0 change events" in out
+    assert [status for _, target, status in site.requests if target == P1] == [200, 304]
+    assert len(run_json(db_url, capfd, "changes", "--format", "json")) == 3  # the three "new"
+
+
+def test_edits_and_moved_dates_are_events_and_furniture_is_not(site, db_url, capfd):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    site.replace(site_pages(site.url, answer1="I met the Commissioner on 1 October.",
+                            answered2="23 Sep 2021 at 09:00", footer="gen 2", shares=99,
+                            comments=("Great answer (HL2472)!",)))
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0, out
+    events = run_json(db_url, capfd, "changes", "--format", "json")
+    changed = [(e["uin"], e["kind"], e["field"]) for e in events if e["kind"] != "new"]
+    assert sorted(changed) == [
+        ("HL2472", "answer_text_changed", "answer_text"),
+        ("HL2500", "answer_date_changed", "date_answered"),
+    ]
+    edit = next(e for e in events if e["kind"] == "answer_text_changed")
+    assert edit["old"] == "I will meet the Commissioner shortly."
+    assert edit["new"] == "I met the Commissioner on 1 October."
+    assert edit["source_url"] == site.url + P1 and edit["date_tabled"] == "2021-09-07"
+    assert edit["detected_at"].endswith("Z")
+    history = run_json(db_url, capfd, "history", "HL2472", "--format", "json")
+    assert [v["seq"] for v in history[0]["versions"]] == [1, 2]
+
+
+def test_a_vanished_post_is_source_removed_and_still_exported(site, db_url, capfd):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    site.set_status(P1, 404)
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0, out  # a 404 is a fact, not an error
+    assert "1 dead links" in out
+    kinds = [(e["uin"], e["kind"]) for e in run_json(db_url, capfd, "changes", "--format", "json")]
+    assert ("HL2472", "source_removed") in kinds
+    view = next(v for v in run_json(db_url, capfd, "export") if v["uin"] == "HL2472")
+    assert view["answer_text"] == "I will meet the Commissioner shortly." and view["removed"] is True
+
+
+def test_the_feed_is_a_start_page(site, db_url, capfd):
+    status, out = crawl(db_url, site.url + "/feed/", capfd=capfd)
+    assert status == 0, out
+    assert sorted(v["uin"] for v in run_json(db_url, capfd, "export")) == ["HL2500", "HL2501"]
+
+
+def test_a_post_is_a_start_page(site, db_url, capfd):
+    status, _ = crawl(db_url, site.url + P1, capfd=capfd)
+    assert status == 0
+    assert [v["uin"] for v in run_json(db_url, capfd, "export")] == ["HL2472"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_start_url_is_a_counted_error_and_a_failed_exit(db_url, capfd):
+    status, out = crawl(db_url, f"http://127.0.0.1:{_free_port()}/", capfd=capfd)
+    assert status == 1
+    assert "could not fetch" in out and "1 errors" in out
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_log"),
+    [
+        ("not_html", "not an HTML page"),
+        ("too_big", "could not fetch"),
+        ("invalid_utf8", "invalid UTF-8 bytes"),
+        ("impossible_date", "impossible date"),
+        ("cut_off", "cut off"),
+        ("offsite_redirect", "refused redirect"),
+        ("server_error", "HTTP 500 after retries"),
+    ],
+)
+def test_bad_input_is_one_log_line_a_counted_error_and_nothing_half_stored(site, db_url, capfd, case, expected_log):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    before = run_json(db_url, capfd, "export")
+    pages = site_pages(site.url)
+    if case == "not_html":
+        site.replace({**pages, P1: b"\x89PNG\r\n\x1a\n" + b"\0" * 100}, {P1: "image/png"})
+    elif case == "too_big":
+        pages[P1] = pages[P1].replace(b"</body>", b"<!--" + b"x" * (6 * 1024 * 1024) + b"--></body>")
+        site.replace(pages)
+    elif case == "invalid_utf8":
+        site.replace({**pages, P1: pages[P1].replace(b"shortly", b"short\xff\xfe\xfdly")})
+    elif case == "impossible_date":
+        site.replace({**pages, P1: pages[P1].replace(b"07 September 2021", b"31 February 2022")
+                      .replace(b"shortly", b"soon")})
+    elif case == "cut_off":
+        site.replace({**pages, P1: pages[P1].split(b"Date and time of answer")[0]})
+    elif case == "offsite_redirect":
+        site.set_status(P1, 302, {"Location": f"http://localhost:{site.port}{P1}"})
+    elif case == "server_error":
+        site.set_status(P1, 500)
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 1
+    assert expected_log in out
+    assert "1 errors" in out
+    assert sum(1 for line in out.splitlines() if expected_log in line) == 1
+    assert run_json(db_url, capfd, "export") == before  # nothing stored changed
+
+
+def test_a_charset_that_lies_is_corrected_and_reported(site, db_url, capfd):
+    site.replace(site_pages(site.url), {P1: "text/html; charset=ISO-8859-1"})
+    status, out = crawl(db_url, site.url + P1, capfd=capfd)
+    assert status == 1 and "declared charset ISO-8859-1 but the page is UTF-8" in out
+    view = run_json(db_url, capfd, "export")[0]
+    assert "His Majesty's Government" in view["question_text"]  # not "Majestyâ€™s"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "blog", "--start-url", "not a url"], "is not an http(s) URL"),
+        (["crawl", "blog", "--start-url", "file:///etc/passwd"], "is not an http(s) URL"),
+        (["crawl", "blog"], "needs --start-url"),
+        (["crawl", "gopher"], "unknown source"),
+        (["changes", "--since", "yesterday"], "not an ISO-8601"),
+        (["history", "HL1"], "no question with UIN"),
+    ],
+)
+def test_bad_command_lines_exit_2_with_one_line(db_url, capfd, args, message):
+    assert main(["--db", db_url, *args]) == 2
+    err = capfd.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("pqwatch: error:")
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path, capfd):
+    assert main(["--db", f"sqlite:///{tmp_path}/missing/dir/x.sqlite3", "export"]) == 2
+    assert "cannot open database" in capfd.readouterr().err
+    assert main(["--db", "nosuchdb://x", "export"]) == 2
+    assert capfd.readouterr().err.startswith("pqwatch: error:")
+
+
+def test_changes_since_filters_by_detection_time(site, db_url, capfd):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    assert run_json(db_url, capfd, "changes", "--format", "json", "--since", "2999-01-01") == []
+    assert len(run_json(db_url, capfd, "changes", "--format", "json", "--since", "2000-01-01T00:00:00Z")) == 3
