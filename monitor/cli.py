@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
 from monitor.crawl import run_blog_crawl, summary_line
+from monitor.cli_text import render_event_text
 from monitor.diff import render_diff_text, word_diff
 from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
 from storage.db import DatabaseError, open_database
@@ -27,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pqwatch", description="Follow answers to UK parliamentary written questions."
     )
-    parser.add_argument("--db", metavar="URL", help="database URL (default: PQWATCH_DB_URL or ./pqwatch.sqlite3)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (default: PQWATCH_DB_URL or ./pqwatch.sqlite3)"
+    )
     parser.add_argument("--config", metavar="FILE", help="sources file (default: the bundled pqwatch.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -35,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser("crawl", help="crawl a source (or every source in the config)")
     crawl.add_argument("source", nargs="?", help="blog (or nothing: every source in the config)")
     crawl.add_argument("--start-url", action="append", default=[], metavar="URL")
-    crawl.add_argument("--max-pages", type=int, default=0, metavar="N",
-                       help="walk at most N listing pages (default: all)")
+    crawl.add_argument(
+        "--max-pages", type=int, default=0, metavar="N", help="walk at most N listing pages (default: all)"
+    )
     crawl.add_argument("--delay", type=float, help="seconds between requests to one host")
     crawl.add_argument("--concurrency", type=int, help="requests at a time per host")
 
@@ -62,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input, 1 for a failed crawl)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = load_settings(db_url=args.db, config_file=args.config)
         return COMMANDS[args.command](args, settings)
@@ -100,8 +105,14 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     failed = False
     for urls, max_pages in jobs:
         result = run_blog_crawl(
-            sessions, settings.db_url, urls, delay=delay, concurrency=concurrency,
-            max_listing_pages=max_pages, progress=sys.stderr.isatty(), verbose=args.verbose,
+            sessions,
+            settings.db_url,
+            urls,
+            delay=delay,
+            concurrency=concurrency,
+            max_listing_pages=max_pages,
+            progress=sys.stderr.isatty(),
+            verbose=args.verbose,
         )
         print(summary_line(result))
         failed = failed or result.failed
@@ -144,19 +155,6 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def render_event_text(event: dict[str, Any]) -> str:
-    """Render one change event as a block of text for a terminal."""
-    head = (
-        f"{event['detected_at']}  {event['kind']:<24} {event['house']} {event['uin']}"
-        f" (tabled {event['date_tabled'] or 'unknown'})  {event['source_url']}"
-    )
-    if event["diff"]:
-        return f"{head}\n    {render_diff_text(event['diff'])}"
-    if event["field"]:
-        return f"{head}\n    {event['field']}: {event['old']} -> {event['new']}"
-    return head
-
-
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     """Print every version of the questions with one UIN."""
     sessions = open_database(settings.db_url)
@@ -182,13 +180,17 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
                 if args.diff and before is not None:
                     for field in ("question_text", "answer_text"):
                         if before[field] != version[field]:
-                            print(f"    {field}: {render_diff_text(word_diff(before[field], version[field]))}")
+                            print(
+                                f"    {field}: {render_diff_text(word_diff(before[field], version[field]))}"
+                            )
                     for field in ("date_answered", "answered_at", "answering_member", "answering_body"):
                         if before[field] != version[field]:
                             print(f"    {field}: {before[field]} -> {version[field]}")
                 elif before is None or not args.diff:
-                    print(f"    answered {version['answered_at'] or version['date_answered'] or '-'}"
-                          f" by {version['answering_member'] or '-'} ({version['answering_body'] or '-'})")
+                    print(
+                        f"    answered {version['answered_at'] or version['date_answered'] or '-'}"
+                        f" by {version['answering_member'] or '-'} ({version['answering_body'] or '-'})"
+                    )
                 previous[key] = version
     return 0
 

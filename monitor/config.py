@@ -47,7 +47,10 @@ def load_settings(
     environ: dict[str, str] | None = None, *, db_url: str | None = None, config_file: str | None = None
 ) -> Settings:
     """Read settings from the environment (and ./.env), then the config file; flags win."""
-    env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **(environ if environ is not None else os.environ)}
+    env = {
+        **{k: v for k, v in dotenv_values(".env").items() if v is not None},
+        **(environ if environ is not None else os.environ),
+    }
     path = Path(config_file or env.get("PQWATCH_CONFIG") or DEFAULT_CONFIG)
     return Settings(
         db_url=db_url or env.get("PQWATCH_DB_URL") or "sqlite:///pqwatch.sqlite3",

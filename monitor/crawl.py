@@ -40,9 +40,20 @@ def run_blog_crawl(
     with tempfile.TemporaryDirectory(prefix="pqwatch-") as folder:
         counts_file = Path(folder, "counts.json")
         command = [
-            sys.executable, "-m", "spiders.run", "blog", "--db", db_url,
-            "--delay", str(delay), "--concurrency", str(concurrency),
-            "--max-listing-pages", str(max_listing_pages), "--counts-file", str(counts_file),
+            sys.executable,
+            "-m",
+            "spiders.run",
+            "blog",
+            "--db",
+            db_url,
+            "--delay",
+            str(delay),
+            "--concurrency",
+            str(concurrency),
+            "--max-listing-pages",
+            str(max_listing_pages),
+            "--counts-file",
+            str(counts_file),
         ]
         for url in start_urls:
             command += ["--start-url", url]

@@ -13,9 +13,20 @@ from monitor.diff import word_diff
 from storage.models import ChangeEvent, DetectCursor, Source, Version
 
 KINDS = (
-    "new", "answered", "answer_text_changed", "answer_date_changed", "question_text_changed",
-    "answering_member_changed", "answering_body_changed", "holding_answer", "holding_replaced",
-    "corrected", "withdrawn", "regrouped", "source_removed", "sources_disagree",
+    "new",
+    "answered",
+    "answer_text_changed",
+    "answer_date_changed",
+    "question_text_changed",
+    "answering_member_changed",
+    "answering_body_changed",
+    "holding_answer",
+    "holding_replaced",
+    "corrected",
+    "withdrawn",
+    "regrouped",
+    "source_removed",
+    "sources_disagree",
 )
 # Plain field changes: field -> kind. Text fields also carry a word diff.
 FIELD_KINDS = {
@@ -60,8 +71,9 @@ def _state_changes(old: Version, new: Version) -> Iterator[Change]:
     if not old.is_withdrawn and new.is_withdrawn:
         yield Change("withdrawn", "is_withdrawn", "false", "true")
     if sorted(old.grouped_with or []) != sorted(new.grouped_with or []):
-        yield Change("regrouped", "grouped_with", ", ".join(old.grouped_with or []),
-                     ", ".join(new.grouped_with or []))
+        yield Change(
+            "regrouped", "grouped_with", ", ".join(old.grouped_with or []), ", ".join(new.grouped_with or [])
+        )
 
 
 def _answer_changes(old: Version, new: Version) -> Iterator[Change]:
@@ -83,7 +95,9 @@ def _field_changes(old: Version, new: Version) -> Iterator[Change]:
 
 
 RULES: tuple[Callable[[Version, Version], Iterator[Change]], ...] = (
-    _state_changes, _answer_changes, _field_changes,
+    _state_changes,
+    _answer_changes,
+    _field_changes,
 )
 
 
@@ -111,8 +125,11 @@ def detect_changes(session: Session, now: datetime | None = None) -> int:
     batch = session.scalars(
         select(Version).where(Version.id > cursor.last_version_id).order_by(Version.id)
     ).all()
-    sources = {s.id: s for s in session.scalars(select(Source).where(
-        Source.id.in_({v.source_id for v in batch})))} if batch else {}
+    sources = (
+        {s.id: s for s in session.scalars(select(Source).where(Source.id.in_({v.source_id for v in batch})))}
+        if batch
+        else {}
+    )
     for version in batch:
         previous = _previous_present(session, version)
         source = sources[version.source_id]

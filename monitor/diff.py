@@ -34,10 +34,18 @@ def _push(out: Diff, op: str, text: str) -> None:
         out.append([op, text])
 
 
-def render_diff_text(diff: Diff) -> str:
-    """Render a diff for a terminal or a text mail: [-removed-]{+added+}."""
+def render_diff_text(diff: Diff, context: int | None = 80) -> str:
+    """Render a diff for a terminal or a text mail: [-removed-]{+added+}, long unchanged runs cut
+    to `context` characters each side of a change (None keeps everything)."""
     marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
-    return "".join(marks[op].format(text) for op, text in diff)
+    out = []
+    for index, (op, text) in enumerate(diff):
+        if op == "=" and context is not None and len(text) > 2 * context + 5:
+            head = text[:context] if index > 0 else ""
+            tail = text[-context:] if index < len(diff) - 1 else ""
+            text = f"{head}…{tail}" if head or tail else text[:context] + "…"
+        out.append(marks[op].format(text))
+    return "".join(out)
 
 
 DIFFERS: dict[str, Callable[[str | None, str | None], Diff]] = {"words": word_diff}

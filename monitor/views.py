@@ -16,12 +16,29 @@ from storage.models import ChangeEvent, Question, Source, Version
 # Which source wins a field: the official record first, then the blog copies.
 SOURCE_PRIORITY = {"api": 0, "html": 1, "hansard": 2, "blog": 3}
 VIEW_FIELDS = (
-    "asking_member", "answering_member", "answering_body", "heading", "question_text",
-    "answer_text", "date_answered", "answered_at", "is_holding", "date_holding_answer",
-    "is_correction", "date_corrected", "is_withdrawn", "grouped_with",
+    "asking_member",
+    "answering_member",
+    "answering_body",
+    "heading",
+    "question_text",
+    "answer_text",
+    "date_answered",
+    "answered_at",
+    "is_holding",
+    "date_holding_answer",
+    "is_correction",
+    "date_corrected",
+    "is_withdrawn",
+    "grouped_with",
 )
 EXPORT_COLUMNS = (
-    "house", "uin", "date_tabled", *VIEW_FIELDS, "sources", "version_count", "removed",
+    "house",
+    "uin",
+    "date_tabled",
+    *VIEW_FIELDS,
+    "sources",
+    "version_count",
+    "removed",
 )
 
 
@@ -57,9 +74,13 @@ def current_views(session: Session, *, department: str | None = None) -> Iterato
     by_question: dict[int, list[tuple[Version, str, str]]] = defaultdict(list)
     for version, kind, url in session.execute(latest_present):
         by_question[version.question_id].append((version, kind, url))
-    counts = dict(session.execute(select(Version.question_id, func.count()).group_by(Version.question_id)).all())
+    counts = dict(
+        session.execute(select(Version.question_id, func.count()).group_by(Version.question_id)).all()
+    )
     gone = _gone_sources(session)
-    for question in session.scalars(select(Question).order_by(Question.house, Question.date_tabled, Question.uin)):
+    for question in session.scalars(
+        select(Question).order_by(Question.house, Question.date_tabled, Question.uin)
+    ):
         copies = sorted(
             by_question.get(question.id, []),
             key=lambda c: (SOURCE_PRIORITY.get(c[1], 9), -c[0].observed_at.timestamp()),

@@ -137,7 +137,10 @@ class BlogSpider(Spider):
         )
 
     def _follow(
-        self, posts: tuple[str, ...], listings: tuple[str, ...], listing_callback: Any,
+        self,
+        posts: tuple[str, ...],
+        listings: tuple[str, ...],
+        listing_callback: Any,
         response: Response,
     ) -> Iterator[Request]:
         depth = response.meta.get("listing_depth", 1) + 1
@@ -145,12 +148,16 @@ class BlogSpider(Spider):
             listings = ()
         for url in posts:
             yield Request(
-                url, callback=self.parse_post_page, errback=self.on_error,
+                url,
+                callback=self.parse_post_page,
+                errback=self.on_error,
                 meta={"conditional": True},
             )
         for url in listings:
             yield Request(
-                url, callback=listing_callback, errback=self.on_error,
+                url,
+                callback=listing_callback,
+                errback=self.on_error,
                 meta={"listing_depth": depth},
             )
 
@@ -196,4 +203,3 @@ def _header(headers: Any, name: bytes) -> str | None:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-

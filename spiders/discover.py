@@ -39,8 +39,9 @@ class Discovery:
 def clean_url(url: str) -> str:
     """Return a URL without fragment or noise parameters, host lower-cased, post paging stripped."""
     parts = urlsplit(url.strip())
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _NOISE_PARAMS.match(k)])
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _NOISE_PARAMS.match(k)]
+    )
     path = parts.path or "/"
     # Why: Divi serves "<permalink>/page/2/?et_blog" for the same post; fetch the permalink once.
     if match := _DATED_PERMALINK_PAGE.match(path):

@@ -18,8 +18,15 @@ from spiders import settings as default_settings
 
 SPIDERS = {"blog": "blog"}  # names in SPIDER_MODULES
 COUNTS = (
-    "pages_fetched", "not_modified", "duplicates", "dead_links", "answers_new",
-    "answers_changed", "answers_unchanged", "answers_removed", "errors",
+    "pages_fetched",
+    "not_modified",
+    "duplicates",
+    "dead_links",
+    "answers_new",
+    "answers_changed",
+    "answers_unchanged",
+    "answers_removed",
+    "errors",
 )
 
 
@@ -70,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts-file", type=Path, required=True)
     args = parser.parse_args(argv)
     settings = crawl_settings(args.db, args.delay, args.concurrency, args.progress, args.verbose)
-    counts = run_crawl(args.spider, {"start_urls": args.start_url, "max_listing_pages": args.max_listing_pages}, settings)
+    counts = run_crawl(
+        args.spider, {"start_urls": args.start_url, "max_listing_pages": args.max_listing_pages}, settings
+    )
     args.counts_file.write_text(json.dumps(counts))
     return 1 if counts["errors"] else 0
 

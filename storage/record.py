@@ -17,9 +17,20 @@ from storage.models import Body, HttpValidator, Question, Source, Version
 
 # The fields of a version that make its content; the hash covers exactly these.
 CONTENT_FIELDS = (
-    "asking_member", "answering_member", "answering_body", "heading", "question_text",
-    "answer_text", "date_answered", "answered_at", "is_holding", "date_holding_answer",
-    "is_correction", "date_corrected", "is_withdrawn", "grouped_with",
+    "asking_member",
+    "answering_member",
+    "answering_body",
+    "heading",
+    "question_text",
+    "answer_text",
+    "date_answered",
+    "answered_at",
+    "is_holding",
+    "date_holding_answer",
+    "is_correction",
+    "date_corrected",
+    "is_withdrawn",
+    "grouped_with",
 )
 
 
@@ -141,9 +152,7 @@ def record_page(
             first += 1
         else:
             changed += 1
-    removed = _record_removals(
-        session, [v for qid, v in latest.items() if qid not in seen], observed_at
-    )
+    removed = _record_removals(session, [v for qid, v in latest.items() if qid not in seen], observed_at)
     remember_validators(session, validator_url or url, etag, last_modified, observed_at)
     session.flush()
     return PageOutcome(first, changed, unchanged, removed)
@@ -280,9 +289,7 @@ def _match_undated(session: Session, answer: AnswerFields) -> Question | None:
     the newest question of that UIN tabled on or before the answer date, else the undated one."""
     query = select(Question).where(Question.house == answer.house, Question.uin == answer.uin)
     if answer.date_answered is not None:
-        query = query.where(
-            (Question.date_tabled <= answer.date_answered) | Question.date_tabled.is_(None)
-        )
+        query = query.where((Question.date_tabled <= answer.date_answered) | Question.date_tabled.is_(None))
     candidates = session.scalars(query).all()
     dated = [q for q in candidates if q.date_tabled is not None]
     if dated:

@@ -6,14 +6,20 @@ from html import escape
 
 SIDEBAR = (
     '<div id="sidebar"><div class="et_pb_widget"><h4>Lord David Alton</h4><p>For 18 years David '
-    "Alton was a Member of the House of Commons.</p></div><div class=\"et_pb_widget\"><h4>Recent "
+    'Alton was a Member of the House of Commons.</p></div><div class="et_pb_widget"><h4>Recent '
     'Posts</h4><ul><li><a href="/x/">Lord True, the Cabinet Office, has provided the following '
     "answer to your written parliamentary question (HL9999)</a></li></ul></div></div>"
 )
 
 
-def email(uin: str, tabled: str, answered: str, answer: str, minister: str = "Baroness Williams of Trafford",
-          body: str = "the Home Office") -> list[str]:
+def email(
+    uin: str,
+    tabled: str,
+    answered: str,
+    answer: str,
+    minister: str = "Baroness Williams of Trafford",
+    body: str = "the Home Office",
+) -> list[str]:
     """The paragraphs of one Lords notification e-mail."""
     return [
         f"{minister}, {body}, has provided the following answer to your written parliamentary question ({uin}):",
@@ -27,8 +33,16 @@ def email(uin: str, tabled: str, answered: str, answer: str, minister: str = "Ba
     ]
 
 
-def post(base: str, path: str, paragraphs: list[str], *, footer: str = "Page generated 1",
-         shares: int = 3, comments: list[str] = (), charset: str = "UTF-8") -> str:
+def post(
+    base: str,
+    path: str,
+    paragraphs: list[str],
+    *,
+    footer: str = "Page generated 1",
+    shares: int = 3,
+    comments: list[str] = (),
+    charset: str = "UTF-8",
+) -> str:
     """A single-post page with sidebar, share count, nonce script, comments and footer."""
     content = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     comment_html = "".join(f'<li class="comment"><p>{escape(c)}</p></li>' for c in comments)
@@ -41,7 +55,7 @@ def post(base: str, path: str, paragraphs: list[str], *, footer: str = "Page gen
         f'<div class="entry-content">{content}</div>'
         f'<div class="et_social_inline">Share This <span class="et_social_count">{shares}</span></div>'
         f'</article><div id="comments"><ol class="commentlist">{comment_html}</ol></div>'
-        f"{SIDEBAR}</div><script nonce=\"{footer}\">var x=1;</script>"
+        f'{SIDEBAR}</div><script nonce="{footer}">var x=1;</script>'
         f'<footer id="main-footer">{escape(footer)}</footer></body></html>'
     )
 

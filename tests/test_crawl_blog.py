@@ -17,21 +17,47 @@ P2 = "/2021/09/22/sudan/"
 P3 = "/2021/09/23/news/"
 
 
-def site_pages(base: str, *, answer1: str = "I will meet the Commissioner shortly.",
-               answered2: str = "22 Sep 2021 at 10:15", footer: str = "gen 1", shares: int = 3,
-               comments: tuple[str, ...] = ()) -> dict[str, bytes]:
+def site_pages(
+    base: str,
+    *,
+    answer1: str = "I will meet the Commissioner shortly.",
+    answered2: str = "22 Sep 2021 at 10:15",
+    footer: str = "gen 1",
+    shares: int = 3,
+    comments: tuple[str, ...] = (),
+) -> dict[str, bytes]:
     """Three posts on two listing pages, plus a feed."""
     pages = {
-        P1: post(base, P1, email("HL2472", "07 September 2021", "21 Sep 2021 at 15:56", answer1),
-                 footer=footer, shares=shares, comments=list(comments)),
-        P2: post(base, P2, email("HL2500", "08 September 2021", answered2, "Aid is arriving.",
-                                 minister="Lord Ahmad of Wimbledon",
-                                 body="the Foreign, Commonwealth and Development Office")
-                 + ["=" * 25]
-                 + email("HL2501", "08 September 2021", "22 Sep 2021 at 10:16", "More aid.",
-                         minister="Lord Ahmad of Wimbledon",
-                         body="the Foreign, Commonwealth and Development Office"),
-                 footer=footer),
+        P1: post(
+            base,
+            P1,
+            email("HL2472", "07 September 2021", "21 Sep 2021 at 15:56", answer1),
+            footer=footer,
+            shares=shares,
+            comments=list(comments),
+        ),
+        P2: post(
+            base,
+            P2,
+            email(
+                "HL2500",
+                "08 September 2021",
+                answered2,
+                "Aid is arriving.",
+                minister="Lord Ahmad of Wimbledon",
+                body="the Foreign, Commonwealth and Development Office",
+            )
+            + ["=" * 25]
+            + email(
+                "HL2501",
+                "08 September 2021",
+                "22 Sep 2021 at 10:16",
+                "More aid.",
+                minister="Lord Ahmad of Wimbledon",
+                body="the Foreign, Commonwealth and Development Office",
+            ),
+            footer=footer,
+        ),
         P3: post(base, P3, ["A meeting in Parliament about Hong Kong."], footer=footer),
         "/": listing([P1, P2], older="/page/2/"),
         "/page/2/": listing([P3, f"{P1}page/2/?et_blog", "/?p=25324"]),
@@ -76,7 +102,10 @@ def test_crawl_follows_pagination_reads_every_answer_and_fetches_each_post_once(
     assert gets(site, P1) == 1 and gets(site, P2) == 1
     views = run_json(db_url, capfd, "export", "--format", "json")
     assert [(v["uin"], v["date_tabled"]) for v in views] == [
-        ("HL2472", "2021-09-07"), ("HL2500", "2021-09-08"), ("HL2501", "2021-09-08")]
+        ("HL2472", "2021-09-07"),
+        ("HL2500", "2021-09-08"),
+        ("HL2501", "2021-09-08"),
+    ]
     first = views[0]
     assert first["house"] == "Lords" and first["answered_at"] == "2021-09-21T15:56"
     assert first["date_answered"] == "2021-09-21" and first["is_holding"] is False
@@ -101,9 +130,16 @@ def test_a_recrawl_of_unchanged_posts_is_all_304_and_stores_nothing(site, db_url
 
 def test_edits_and_moved_dates_are_events_and_furniture_is_not(site, db_url, capfd):
     crawl(db_url, site.url + "/", capfd=capfd)
-    site.replace(site_pages(site.url, answer1="I met the Commissioner on 1 October.",
-                            answered2="23 Sep 2021 at 09:00", footer="gen 2", shares=99,
-                            comments=("Great answer (HL2472)!",)))
+    site.replace(
+        site_pages(
+            site.url,
+            answer1="I met the Commissioner on 1 October.",
+            answered2="23 Sep 2021 at 09:00",
+            footer="gen 2",
+            shares=99,
+            comments=("Great answer (HL2472)!",),
+        )
+    )
     status, out = crawl(db_url, site.url + "/", capfd=capfd)
     assert status == 0, out
     events = run_json(db_url, capfd, "changes", "--format", "json")
@@ -169,7 +205,9 @@ def test_an_unreachable_start_url_is_a_counted_error_and_a_failed_exit(db_url, c
         ("server_error", "HTTP 500 after retries"),
     ],
 )
-def test_bad_input_is_one_log_line_a_counted_error_and_nothing_half_stored(site, db_url, capfd, case, expected_log):
+def test_bad_input_is_one_log_line_a_counted_error_and_nothing_half_stored(
+    site, db_url, capfd, case, expected_log
+):
     crawl(db_url, site.url + "/", capfd=capfd)
     before = run_json(db_url, capfd, "export")
     pages = site_pages(site.url)
@@ -181,8 +219,12 @@ def test_bad_input_is_one_log_line_a_counted_error_and_nothing_half_stored(site,
     elif case == "invalid_utf8":
         site.replace({**pages, P1: pages[P1].replace(b"shortly", b"short\xff\xfe\xfdly")})
     elif case == "impossible_date":
-        site.replace({**pages, P1: pages[P1].replace(b"07 September 2021", b"31 February 2022")
-                      .replace(b"shortly", b"soon")})
+        site.replace(
+            {
+                **pages,
+                P1: pages[P1].replace(b"07 September 2021", b"31 February 2022").replace(b"shortly", b"soon"),
+            }
+        )
     elif case == "cut_off":
         site.replace({**pages, P1: pages[P1].split(b"Date and time of answer")[0]})
     elif case == "offsite_redirect":

@@ -47,13 +47,15 @@ def test_each_field_change_is_its_own_typed_event(sessions):
         answered_at=datetime(2021, 9, 22, 10, 0),
     )
     _crawl(sessions, [changed], T[1])
-    assert sorted(_kinds(sessions)[1:]) == sorted([
-        ("answer_text_changed", "answer_text"),
-        ("question_text_changed", "question_text"),
-        ("answering_member_changed", "answering_member"),
-        ("answering_body_changed", "answering_body"),
-        ("answer_date_changed", "date_answered"),
-    ])
+    assert sorted(_kinds(sessions)[1:]) == sorted(
+        [
+            ("answer_text_changed", "answer_text"),
+            ("question_text_changed", "question_text"),
+            ("answering_member_changed", "answering_member"),
+            ("answering_body_changed", "answering_body"),
+            ("answer_date_changed", "date_answered"),
+        ]
+    )
 
 
 def test_a_moved_time_of_answer_on_the_same_day_is_a_date_change(sessions):
@@ -62,7 +64,11 @@ def test_a_moved_time_of_answer_on_the_same_day_is_a_date_change(sessions):
     with sessions() as s:
         event = list(change_events(s))[-1]
     assert (event["kind"], event["field"], event["old"], event["new"]) == (
-        "answer_date_changed", "answered_at", "2021-09-21T15:56", "2021-09-21T17:02")
+        "answer_date_changed",
+        "answered_at",
+        "2021-09-21T15:56",
+        "2021-09-21T17:02",
+    )
 
 
 def test_text_changes_carry_a_word_level_diff(sessions):
@@ -100,11 +106,33 @@ def test_official_state_changes_have_their_own_kinds(sessions):
     holding = replace(ANSWER, is_holding=True, answer_text="I shall reply as soon as possible.")
     _crawl(sessions, [holding], T[0])
     _crawl(sessions, [replace(ANSWER, grouped_with=("HL2473",))], T[1])
-    _crawl(sessions, [replace(ANSWER, grouped_with=("HL2473",), is_correction=True,
-                              date_corrected=date(2021, 10, 1), answer_text="Corrected.")], T[2])
-    _crawl(sessions, [replace(ANSWER, grouped_with=("HL2473",), is_correction=True,
-                              date_corrected=date(2021, 10, 1), answer_text="Corrected.",
-                              is_withdrawn=True)], T[3])
+    _crawl(
+        sessions,
+        [
+            replace(
+                ANSWER,
+                grouped_with=("HL2473",),
+                is_correction=True,
+                date_corrected=date(2021, 10, 1),
+                answer_text="Corrected.",
+            )
+        ],
+        T[2],
+    )
+    _crawl(
+        sessions,
+        [
+            replace(
+                ANSWER,
+                grouped_with=("HL2473",),
+                is_correction=True,
+                date_corrected=date(2021, 10, 1),
+                answer_text="Corrected.",
+                is_withdrawn=True,
+            )
+        ],
+        T[3],
+    )
     kinds = [k for k, _ in _kinds(sessions)]
     assert kinds[0] == "new"
     assert {"holding_replaced", "regrouped", "corrected", "withdrawn"} <= set(kinds)
@@ -116,3 +144,11 @@ def test_word_diff_keeps_whitespace_and_marks_only_what_changed():
     assert word_diff("a b c", "a x c") == [["=", "a "], ["-", "b"], ["+", "x"], ["=", " c"]]
     assert word_diff(None, "new") == [["+", "new"]]
     assert word_diff("same", "same") == [["=", "same"]]
+
+
+def test_text_diff_rendering_cuts_long_unchanged_runs_but_keeps_the_change():
+    old = "word " * 100 + "old ending."
+    rendered = render_diff_text(word_diff(old, "word " * 100 + "new ending."))
+    assert rendered.startswith("…") and rendered.endswith("[-old-]{+new+} ending.")
+    assert len(rendered) < 120
+    assert render_diff_text(word_diff(old, old + " More."), context=None).startswith("word word")

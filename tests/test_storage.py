@@ -39,8 +39,15 @@ URL = "https://blog.example/2021/09/21/hikvision/"
 
 def _record(session, answers, at, body=b"<html>v</html>", url=URL, etag=None):
     return record_page(
-        session, source_kind="blog", url=url, answers=answers, observed_at=at, body=body,
-        content_type="text/html", etag=etag, last_modified=None,
+        session,
+        source_kind="blog",
+        url=url,
+        answers=answers,
+        observed_at=at,
+        body=body,
+        content_type="text/html",
+        etag=etag,
+        last_modified=None,
     )
 
 
@@ -68,7 +75,11 @@ def test_versions_are_appended_never_updated_and_a_b_a_is_two_changes(sessions):
     with sessions() as s:
         versions = _versions(s)
         assert [v.seq for v in versions] == [1, 2, 3]
-        assert [v.answer_text for v in versions] == [ANSWER.answer_text, edited.answer_text, ANSWER.answer_text]
+        assert [v.answer_text for v in versions] == [
+            ANSWER.answer_text,
+            edited.answer_text,
+            ANSWER.answer_text,
+        ]
         assert versions[0].observed_at == T0 and versions[1].observed_at == T1
         assert versions[0].content_hash == versions[2].content_hash != versions[1].content_hash
 
@@ -131,8 +142,15 @@ def test_raw_bodies_are_kept_compressed_and_addressed_by_content(sessions):
 
 def test_validators_are_kept_per_url_for_the_next_crawl(sessions):
     with sessions.begin() as s:
-        record_page(s, source_kind="blog", url=URL, answers=[], observed_at=T0, etag='"v1"',
-                    last_modified="Mon, 01 Nov 2026 09:00:00 GMT")
+        record_page(
+            s,
+            source_kind="blog",
+            url=URL,
+            answers=[],
+            observed_at=T0,
+            etag='"v1"',
+            last_modified="Mon, 01 Nov 2026 09:00:00 GMT",
+        )
     with sessions.begin() as s:
         record_page(s, source_kind="blog", url=URL, answers=[], observed_at=T1, etag='"v2"')
     with sessions() as s:
@@ -164,6 +182,13 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_url):
     upgrade(engine)
     upgrade(engine)
     tables = set(inspect(engine).get_table_names())
-    assert {"questions", "sources", "versions", "bodies", "change_events", "http_validators",
-            "alembic_version"} <= tables
+    assert {
+        "questions",
+        "sources",
+        "versions",
+        "bodies",
+        "change_events",
+        "http_validators",
+        "alembic_version",
+    } <= tables
     engine.dispose()
