@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.cli_text import render_event_text
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
 from monitor.crawl import run_blog_crawl, summary_line
-from monitor.cli_text import render_event_text
 from monitor.diff import render_diff_text, word_diff
 from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
 from storage.db import DatabaseError, open_database

@@ -30,11 +30,20 @@ def run_demo(verbose: bool = False) -> int:
             site.replace(blog.pages, blog.content_types, blog.redirects)
             print(
                 f"[{generation}/2] crawling the sample blog at {site.url}/ (generation {generation}"
-                + (": some answers edited or re-dated, every page's furniture changed)" if generation == 2 else ")")
+                + (
+                    ": some answers edited or re-dated, every page's furniture changed)"
+                    if generation == 2
+                    else ")"
+                )
             )
             result = run_blog_crawl(
-                sessions, db_url, [site.url + "/"], delay=0, concurrency=2,
-                progress=sys.stderr.isatty(), verbose=verbose,
+                sessions,
+                db_url,
+                [site.url + "/"],
+                delay=0,
+                concurrency=2,
+                progress=sys.stderr.isatty(),
+                verbose=verbose,
             )
             print("      " + summary_line(result))
             failed = failed or result.failed
@@ -49,5 +58,7 @@ def run_demo(verbose: bool = False) -> int:
             f"\nThe sample blog's manifest lists {len(truth)} true answer changes; pqwatch found "
             f"{len(found & truth)} of them, {len(found - truth)} false changes, {len(truth - found)} misses."
         )
-        print("Try it on a real blog: pqwatch crawl blog --start-url https://www.davidalton.net/ --max-pages 1")
+        print(
+            "Try it on a real blog: pqwatch crawl blog --start-url https://www.davidalton.net/ --max-pages 1"
+        )
         return 1 if failed or found != truth else 0

@@ -7,6 +7,7 @@ known once the server is listening, so start it empty and then swap pages in::
         blog = generate_blog(200, base_url=site.url)
         site.replace(blog.pages, blog.content_types, blog.redirects)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,9 +55,14 @@ class _Snapshot:
 class LocalSite:
     """Serve a dict of pages over HTTP on 127.0.0.1 in a background thread."""
 
-    def __init__(self, pages: Mapping[str, bytes] | None = None,
-                 content_types: Mapping[str, str] | None = None, host: str = "127.0.0.1",
-                 port: int = 0, redirects: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        pages: Mapping[str, bytes] | None = None,
+        content_types: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        redirects: Mapping[str, str] | None = None,
+    ) -> None:
         self.host, self.port = host, port
         self.requests: list[tuple[str, str, int]] = []  # (method, path with query, status)
         self._lock = threading.Lock()
@@ -79,9 +85,12 @@ class LocalSite:
         if self._server is None:
             self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.05},
-                                            name=f"LocalSite:{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"LocalSite:{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -98,13 +107,18 @@ class LocalSite:
         """Start serving for the duration of a with block."""
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Stop serving at the end of a with block."""
         self.stop()
 
-    def replace(self, pages: Mapping[str, bytes], content_types: Mapping[str, str] | None = None,
-                redirects: Mapping[str, str] | None = None) -> None:
+    def replace(
+        self,
+        pages: Mapping[str, bytes],
+        content_types: Mapping[str, str] | None = None,
+        redirects: Mapping[str, str] | None = None,
+    ) -> None:
         """Swap in another generation atomically; redirects=None keeps the current ones."""
         types = {path: (content_types or {}).get(path) or guess_type(path) for path in pages}
         with self._lock:
@@ -150,8 +164,11 @@ class LocalSite:
             status, headers = 301, {"Location": self._absolute(snap.redirects[target])}
         elif path in snap.pages:
             etag, lm = snap.etag(path), snap.last_modified[path]
-            headers = {"Content-Type": snap.content_types[path], "ETag": etag,
-                       "Last-Modified": format_datetime(lm, usegmt=True)}
+            headers = {
+                "Content-Type": snap.content_types[path],
+                "ETag": etag,
+                "Last-Modified": format_datetime(lm, usegmt=True),
+            }
             status = 304 if _not_modified(h.headers, etag, lm) else 200
             body = b"" if status == 304 else snap.pages[path]
         elif not path.endswith("/") and path + "/" in snap.pages:

@@ -5,6 +5,7 @@ change monitor can be exercised offline. Generation 1 is the baseline; each late
 edits a known set of answers (listed in ``SampleBlog.manifest``) and, as real WordPress does,
 churns page furniture (footer timestamp, script nonce) on every page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,16 +23,34 @@ HTML_TYPE = "text/html; charset=UTF-8"
 RSS_TYPE = "application/rss+xml; charset=UTF-8"
 TEXT_TYPE = "text/plain; charset=UTF-8"
 PER_PAGE = 10
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ALTON = "Lord Alton of Liverpool"
-MINISTERS = (("Lord Ahmad of Wimbledon", "Foreign, Commonwealth and Development Office"),
-             ("Baroness Williams of Trafford", "Home Office"),
-             ("Lord True", "Cabinet Office"),
-             ("Lord Kamall", "Department of Health and Social Care"))
+MINISTERS = (
+    ("Lord Ahmad of Wimbledon", "Foreign, Commonwealth and Development Office"),
+    ("Baroness Williams of Trafford", "Home Office"),
+    ("Lord True", "Cabinet Office"),
+    ("Lord Kamall", "Department of Health and Social Care"),
+)
 # minister index | title phrase | question clause
-TOPICS = tuple((int(m), t, c) for m, t, c in (line.split("|") for line in """\
+TOPICS = tuple(
+    (int(m), t, c)
+    for m, t, c in (
+        line.split("|")
+        for line in """\
 1|Hikvision and surveillance cameras|the use of Hikvision surveillance cameras in public buildings
 0|forced labour in Xinjiang|the use of Uyghur forced labour in supply chains from Xinjiang
 0|the humanitarian situation in Tigray|humanitarian access to the Tigray region of Ethiopia
@@ -48,11 +67,12 @@ TOPICS = tuple((int(m), t, c) for m, t, c in (line.split("|") for line in """\
 3|PPE contracts and Xinjiang|PPE contracts awarded to companies with links to Xinjiang
 3|hospices and palliative care|the funding of hospices and palliative care services
 3|COVID-19 vaccines for poorer countries|the supply of COVID-19 vaccines to low-income countries
-""".splitlines()))
+""".splitlines()
+    )
+)
 QUESTIONS = (
     "To ask {gov} what assessment they have made of {c}.",
-    "To ask {gov} what steps they are taking to address {c}; and whether they will make a "
-    "statement.",
+    "To ask {gov} what steps they are taking to address {c}; and whether they will make a statement.",
     "To ask {gov} what discussions they have had with international partners about {c}.",
     "To ask {gov}, further to the Written Answer by {m} on {d} {mon} (HL{n}), what further "
     "assessment they have made of {c}.",
@@ -91,19 +111,25 @@ SENTENCE_TEXT = """\
 * The UK’s position on this matter [has not changed|remains unchanged].
 """
 TOPIC_SENTENCE = "[We are|The Government is] aware of reports concerning {c}."
-ADDENDA = ("I will write to the noble Lord and place a copy of my letter in the Library.",
-           "We will provide a further update to the House in due course.",
-           "Officials will continue to keep the noble Lord informed of developments.")
-NEWS = ("Lord Alton writes: the international community can no longer look away from this.",
-        # looks like the start of an answer e-mail but is not one: a trap for parsers
-        "Lord Benyon, the Foreign, Commonwealth and Development Office, has spoken of the UK’s "
-        "commitment, but words must be matched by action.",
-        "The full text of the speech is available on the Parliament website.",
-        "Click here to read the report published today by the All-Party Parliamentary Group.")
+ADDENDA = (
+    "I will write to the noble Lord and place a copy of my letter in the Library.",
+    "We will provide a further update to the House in due course.",
+    "Officials will continue to keep the noble Lord informed of developments.",
+)
+NEWS = (
+    "Lord Alton writes: the international community can no longer look away from this.",
+    # looks like the start of an answer e-mail but is not one: a trap for parsers
+    "Lord Benyon, the Foreign, Commonwealth and Development Office, has spoken of the UK’s "
+    "commitment, but words must be matched by action.",
+    "The full text of the speech is available on the Parliament website.",
+    "Click here to read the report published today by the All-Party Parliamentary Group.",
+)
 COMMENTERS = ("Mary Sheridan", "John Okafor", "Teresa Wong", "Paul Hennessy", "Ruth Abraha")
-COMMENTS = ("Thank you for continuing to raise this in Parliament.",
-            "A disappointing answer from the Minister – the same words we have heard for years.",
-            "Is there any update on {uin}? The answer says a meeting would take place “shortly”.")
+COMMENTS = (
+    "Thank you for continuing to raise this in Parliament.",
+    "A disappointing answer from the Minister – the same words we have heard for years.",
+    "Is there any update on {uin}? The answer says a meeting would take place “shortly”.",
+)
 # Lords sessions (start, first UIN), newest first: UINs restart each session, so only
 # (uin, tabled date) identifies a question.
 SESSIONS = ((date(2022, 5, 10), 1), (date(2021, 5, 11), 1), (date(2019, 12, 19), 11000))
@@ -116,8 +142,9 @@ def _pair(text: str) -> Pair:
     return tuple(re.sub(r"\[([^|\]]*)\|([^\]]*)\]", rf"\{k}", text) for k in (1, 2))  # type: ignore
 
 
-SENTENCES = {k: tuple(_pair(line[2:]) for line in SENTENCE_TEXT.splitlines() if line[0] in (k, "*"))
-             for k in "0123"}
+SENTENCES = {
+    k: tuple(_pair(line[2:]) for line in SENTENCE_TEXT.splitlines() if line[0] in (k, "*")) for k in "0123"
+}
 
 
 @dataclass(frozen=True)
@@ -194,14 +221,16 @@ def _answer(rng: random.Random, published: date) -> tuple[_Answer, str]:
     tabled = answered.date() - timedelta(days=rng.randint(7, 21))
     earlier = tabled - timedelta(days=rng.randint(14, 60))
     gov = "His Majesty’s Government" if tabled >= date(2022, 9, 8) else "Her Majesty’s Government"
-    question = rng.choice(QUESTIONS).format(gov=gov, c=clause, m=minister, d=earlier.day,
-                                            mon=MONTHS[earlier.month - 1], n=rng.randint(100, 9000))
+    question = rng.choice(QUESTIONS).format(
+        gov=gov, c=clause, m=minister, d=earlier.day, mon=MONTHS[earlier.month - 1], n=rng.randint(100, 9000)
+    )
     sizes = [rng.randint(1, 3) for _ in range(rng.randint(1, 4))]
     pool = [_pair(TOPIC_SENTENCE.format(c=clause))] + rng.sample(SENTENCES[str(mi)], sum(sizes) - 1)
-    paragraphs = tuple(tuple(pool[sum(sizes[:n]):sum(sizes[:n + 1])]) for n in range(len(sizes)))
+    paragraphs = tuple(tuple(pool[sum(sizes[:n]) : sum(sizes[: n + 1])]) for n in range(len(sizes)))
     label = rng.choice(("Question:", f"Question by {ALTON}:"))
-    return _Answer("", tabled, minister, department, label, question, paragraphs, answered,
-                   "=" * rng.randint(19, 30)), title
+    return _Answer(
+        "", tabled, minister, department, label, question, paragraphs, answered, "=" * rng.randint(19, 30)
+    ), title
 
 
 def _news(rng: random.Random, published: datetime) -> tuple[str, tuple[str, ...]]:
@@ -209,10 +238,11 @@ def _news(rng: random.Random, published: datetime) -> tuple[str, tuple[str, ...]
     title = rng.choice(("Meeting in Parliament to highlight {c}", "Lords speech on {c}"))
     lines = [rng.choice(NEWS), rng.choice(NEWS)]
     if rng.random() < 0.5:  # oral question transcripts are not written answers (§4.2)
-        lines += [f"House of Lords {_ordinal(published.day)} {MONTHS[published.month - 1]} "
-                  f"{published.year}",
-                  f"{ALTON}: My Lords, what assessment have the Government made of {clause}?",
-                  f"{MINISTERS[mi][0]}: My Lords, the noble Lord raises an important point."]
+        lines += [
+            f"House of Lords {_ordinal(published.day)} {MONTHS[published.month - 1]} {published.year}",
+            f"{ALTON}: My Lords, what assessment have the Government made of {clause}?",
+            f"{MINISTERS[mi][0]}: My Lords, the noble Lord raises an important point.",
+        ]
     return title.format(c=clause), tuple(lines)
 
 
@@ -233,32 +263,37 @@ def _build_posts(n_posts: int, rng: random.Random) -> list[_Post]:
         else:
             made = [_answer(rng, published.date()) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))]
             answers = tuple(a for a, _ in made)
-            title = rng.choice(("Replies to Parliamentary Questions on {t}",
-                                "Government replies to my questions about {t}"))
+            title = rng.choice(
+                ("Replies to Parliamentary Questions on {t}", "Government replies to my questions about {t}")
+            )
             title = title.format(t="; and ".join(dict.fromkeys(t for _, t in made)))
-            categories = rng.choice((("News",), ("Featured parliamentary activity", "News"),
-                                     ("Parliament",)))
+            categories = rng.choice((("News",), ("Featured parliamentary activity", "News"), ("Parliament",)))
         slug = base = _slugify(title)
         for n in range(2, n_posts + 2):  # WordPress appends -2, -3… to a slug taken that day
             if f"{published:%Y/%m/%d}/{slug}" not in seen:
                 break
             slug = f"{base[:195]}-{n}"
         seen.add(f"{published:%Y/%m/%d}/{slug}")
-        comments = tuple(_comment(rng, published + timedelta(hours=rng.randint(2, 200)), "this")
-                         for _ in range(rng.randint(1, 3) if rng.random() < 0.2 else 0))
-        posts.append(_Post(pid, published, slug, title, categories, answers, news, comments,
-                           rng.randint(0, 250)))
+        comments = tuple(
+            _comment(rng, published + timedelta(hours=rng.randint(2, 200)), "this")
+            for _ in range(rng.randint(1, 3) if rng.random() < 0.2 else 0)
+        )
+        posts.append(
+            _Post(pid, published, slug, title, categories, answers, news, comments, rng.randint(0, 250))
+        )
     # Number questions in tabling order within each session, leaving gaps for other peers.
     counters: dict[date, int] = {}
     numbered: dict[tuple[int, int], str] = {}
-    for tabled, i, j in sorted((a.tabled, i, j) for i, p in enumerate(posts)
-                               for j, a in enumerate(p.answers)):
+    for tabled, i, j in sorted(
+        (a.tabled, i, j) for i, p in enumerate(posts) for j, a in enumerate(p.answers)
+    ):
         session, first = next(s for s in SESSIONS if tabled >= s[0])
         counters[session] = counters.get(session, first - 1) + rng.randint(1, 3)
         numbered[i, j] = f"HL{counters[session]}"
-    return [replace(p, answers=tuple(replace(a, uin=numbered[i, j])
-                                     for j, a in enumerate(p.answers)))
-            for i, p in enumerate(posts)]
+    return [
+        replace(p, answers=tuple(replace(a, uin=numbered[i, j]) for j, a in enumerate(p.answers)))
+        for i, p in enumerate(posts)
+    ]
 
 
 def _edit_text(a: _Answer, rng: random.Random, append: bool) -> _Answer:
@@ -292,9 +327,8 @@ def _apply_changes(posts: list[_Post], seed: int, generation: int, rate: float) 
             else:
                 moved = a.answered + timedelta(days=rng.randint(1, 5))
                 new, kind = replace(a, answered=moved), "answer_date_changed"
-            posts[i] = replace(p, answers=p.answers[:j] + (new,) + p.answers[j + 1:])
-            manifest.append({"path": p.path, "uin": a.uin, "date_tabled": a.tabled.isoformat(),
-                             "kind": kind})
+            posts[i] = replace(p, answers=p.answers[:j] + (new,) + p.answers[j + 1 :])
+            manifest.append({"path": p.path, "uin": a.uin, "date_tabled": a.tabled.isoformat(), "kind": kind})
         chosen = set(edited)
         rest = [i for i in range(len(posts)) if i not in touched and i not in chosen]
         for pos, i in enumerate(rng.sample(rest, min(n - len(edited), len(rest)))):
@@ -303,8 +337,9 @@ def _apply_changes(posts: list[_Post], seed: int, generation: int, rate: float) 
                 p = replace(p, shares=p.shares + rng.randint(1, 40))
             elif pos % 3 == 1:  # a new comment that quotes a UIN but changes no answer
                 uin = p.answers[0].uin if p.answers else "this"
-                p = replace(p, comments=p.comments + (
-                    _comment(rng, STAMP_BASE + timedelta(days=7 * g), uin),))
+                p = replace(
+                    p, comments=p.comments + (_comment(rng, STAMP_BASE + timedelta(days=7 * g), uin),)
+                )
             else:
                 p = replace(p, recent_first=True)
             posts[i] = p
@@ -319,14 +354,15 @@ def _post_lines(p: _Post) -> list[str]:
     for n, a in enumerate(p.answers):
         t = a.answered
         lines += [a.rule] if n else []
-        lines += [f"{a.minister}, the {a.department}, has provided the following answer to your "
-                  f"written parliamentary question ({a.uin}):",
-                  f"{a.label}\n{a.question} ({a.uin}) ",
-                  f"Tabled on: {a.tabled.day:02d} {MONTHS[a.tabled.month - 1]} {a.tabled.year}",
-                  f"Answer:\n{a.minister}",
-                  *(" ".join(shown for shown, _ in para) for para in a.paragraphs),
-                  f"Date and time of answer: {t.day:02d} {MONTHS[t.month - 1][:3]} {t.year} "
-                  f"at {t:%H:%M}."]
+        lines += [
+            f"{a.minister}, the {a.department}, has provided the following answer to your "
+            f"written parliamentary question ({a.uin}):",
+            f"{a.label}\n{a.question} ({a.uin}) ",
+            f"Tabled on: {a.tabled.day:02d} {MONTHS[a.tabled.month - 1]} {a.tabled.year}",
+            f"Answer:\n{a.minister}",
+            *(" ".join(shown for shown, _ in para) for para in a.paragraphs),
+            f"Date and time of answer: {t.day:02d} {MONTHS[t.month - 1][:3]} {t.year} at {t:%H:%M}.",
+        ]
     return lines
 
 
@@ -377,7 +413,8 @@ email address to subscribe to this blog and receive notifications of new posts b
 <h4 class="widgettitle">Site Search</h4>
 <form role="search" method="get" action="{base}/"><input type="text" name="s"></form></div>""",
     """<div id="recent-posts-2" class="et_pb_widget widget_recent_entries">
-<h4 class="widgettitle">Recent Posts</h4><ul>{recent}</ul></div>""")
+<h4 class="widgettitle">Recent Posts</h4><ul>{recent}</ul></div>""",
+)
 POST = """<article id="post-{pid}"
  class="et_pb_post post type-post post-{pid} status-publish hentry">
 <div class="et_post_meta_wrapper"><h1 class="entry-title">{title}</h1>{meta}</div>
@@ -424,11 +461,14 @@ class _Renderer:
         self.base, self.seed, self.generation = base, seed, generation
         self.stamp = STAMP_BASE + timedelta(days=7 * (generation - 1))
         self.lines = {p.pid: _post_lines(p) for p in posts}
-        self.content = {pid: "".join(f"<p>{_esc(line)}</p>\n" for line in lines)
-                        for pid, lines in self.lines.items()}
-        recent = "".join(f'\n<li><a href="{base}{p.path}">{_esc(p.title)}</a>'
-                         f'<div class="rpwe-summary">{_esc(self.excerpt(p, 7))}</div></li>'
-                         for p in posts[:-6:-1])
+        self.content = {
+            pid: "".join(f"<p>{_esc(line)}</p>\n" for line in lines) for pid, lines in self.lines.items()
+        }
+        recent = "".join(
+            f'\n<li><a href="{base}{p.path}">{_esc(p.title)}</a>'
+            f'<div class="rpwe-summary">{_esc(self.excerpt(p, 7))}</div></li>'
+            for p in posts[:-6:-1]
+        )
         self.widgets = [w.format(base=base, recent=recent) for w in WIDGETS]
 
     def excerpt(self, p: _Post, words: int = 40) -> str:
@@ -438,62 +478,106 @@ class _Renderer:
 
     def meta(self, p: _Post) -> str:
         """The Divi post-meta line: date | categories."""
-        cats = ", ".join(f'<a href="{self.base}/category/{_slugify(c)}/" rel="category tag">{c}</a>'
-                         for c in p.categories)
+        cats = ", ".join(
+            f'<a href="{self.base}/category/{_slugify(c)}/" rel="category tag">{c}</a>' for c in p.categories
+        )
         published = f'<span class="published">{_meta_date(p.published)}</span>'
         return f'<p class="post-meta">{published} | {cats}</p>'
 
-    def page(self, path: str, title: str, body_class: str, og_type: str, main: str, shares: int,
-             recent_first: bool = False) -> bytes:
+    def page(
+        self,
+        path: str,
+        title: str,
+        body_class: str,
+        og_type: str,
+        main: str,
+        shares: int,
+        recent_first: bool = False,
+    ) -> bytes:
         """Wrap main content in the theme: head, header, sidebar, share widget, footer."""
         nonce = hashlib.sha1(f"{self.seed}:{self.generation}:{path}".encode()).hexdigest()[:10]
         stamp = self.stamp + timedelta(seconds=zlib.crc32(path.encode()) % 3600)
         widgets = self.widgets[-1:] + self.widgets[:-1] if recent_first else self.widgets
-        return PAGE.format(title=html.escape(title), url=self.base + path, og_type=og_type,
-                           base=self.base, nonce=nonce, body_class=body_class, main=main,
-                           widgets="\n".join(widgets), shares=shares, stamp=stamp).encode()
+        return PAGE.format(
+            title=html.escape(title),
+            url=self.base + path,
+            og_type=og_type,
+            base=self.base,
+            nonce=nonce,
+            body_class=body_class,
+            main=main,
+            widgets="\n".join(widgets),
+            shares=shares,
+            stamp=stamp,
+        ).encode()
 
     def post(self, p: _Post) -> bytes:
         """A single post page, with its comments."""
-        main = POST.format(pid=p.pid, title=_esc(p.title), meta=self.meta(p),
-                           content=self.content[p.pid])
+        main = POST.format(pid=p.pid, title=_esc(p.title), meta=self.meta(p), content=self.content[p.pid])
         if p.comments:
-            items = "".join(COMMENT.format(cid=f"{p.pid}{n}", name=name, date=_meta_date(when),
-                                           when=when, text=_esc(text))
-                            for n, (name, text, when) in enumerate(p.comments))
+            items = "".join(
+                COMMENT.format(
+                    cid=f"{p.pid}{n}", name=name, date=_meta_date(when), when=when, text=_esc(text)
+                )
+                for n, (name, text, when) in enumerate(p.comments)
+            )
             count = f"{len(p.comments)} Comment" + "s" * (len(p.comments) > 1)
-            main += (f'<div id="comments"><h3 class="page_title">{count}</h3>\n'
-                     f'<ol class="commentlist">{items}</ol></div>\n')
+            main += (
+                f'<div id="comments"><h3 class="page_title">{count}</h3>\n'
+                f'<ol class="commentlist">{items}</ol></div>\n'
+            )
         body_class = f"post-template-default single single-post postid-{p.pid}"
         return self.page(p.path, p.title, body_class, "article", main, p.shares, p.recent_first)
 
     def listing(self, n: int, chunk: list[_Post], last: int) -> bytes:
         """Home page n (1-based) with up to PER_PAGE posts, newest first."""
         path = "/" if n == 1 else f"/page/{n}/"
-        main = "".join(LISTED.format(pid=p.pid, url=self.base + p.path, title=_esc(p.title),
-                                     meta=self.meta(p), excerpt=_esc(self.excerpt(p)))
-                       for p in chunk)
+        main = "".join(
+            LISTED.format(
+                pid=p.pid,
+                url=self.base + p.path,
+                title=_esc(p.title),
+                meta=self.meta(p),
+                excerpt=_esc(self.excerpt(p)),
+            )
+            for p in chunk
+        )
         older = f'<a href="{self.base}/page/{n + 1}/">« Older Entries</a>' if n < last else ""
         newer_path = "/" if n == 2 else f"/page/{n - 1}/"
         newer = f'<a href="{self.base}{newer_path}">Next Entries »</a>' if n > 1 else ""
-        main += (f'<div class="pagination clearfix"><div class="alignleft">{older}</div>'
-                 f'<div class="alignright">{newer}</div></div>\n')
+        main += (
+            f'<div class="pagination clearfix"><div class="alignleft">{older}</div>'
+            f'<div class="alignright">{newer}</div></div>\n'
+        )
         body_class = "home blog" + (f" paged paged-{n}" if n > 1 else "")
         title = "Lord Alton of Liverpool" if n == 1 else f"Page {n}"
         return self.page(path, title, body_class, "website", main, zlib.crc32(path.encode()) % 100)
 
     def feed(self, newest: list[_Post]) -> bytes:
         """RSS 2.0 feed of the newest posts, with full content as WordPress sends by default."""
-        items = "".join(ITEM.format(
-            title=_esc(p.title), url=self.base + p.path, date=_rfc822(p.published), base=self.base,
-            pid=p.pid, excerpt=self.excerpt(p), content=self.content[p.pid],
-            categories="".join(f"<category><![CDATA[{c}]]></category>\n" for c in p.categories))
-            for p in newest)
+        items = "".join(
+            ITEM.format(
+                title=_esc(p.title),
+                url=self.base + p.path,
+                date=_rfc822(p.published),
+                base=self.base,
+                pid=p.pid,
+                excerpt=self.excerpt(p),
+                content=self.content[p.pid],
+                categories="".join(f"<category><![CDATA[{c}]]></category>\n" for c in p.categories),
+            )
+            for p in newest
+        )
         return FEED.format(base=self.base, date=_rfc822(self.stamp), items=items).encode()
 
 
-def generate_blog(n_posts: int = 1000, generation: int = 1, seed: int = 2472,
-                  change_rate: float = 0.05, base_url: str = "http://127.0.0.1:8000") -> SampleBlog:
+def generate_blog(
+    n_posts: int = 1000,
+    generation: int = 1,
+    seed: int = 2472,
+    change_rate: float = 0.05,
+    base_url: str = "http://127.0.0.1:8000",
+) -> SampleBlog:
     """Generate the sample blog; generation 1 is the baseline, later ones carry known edits."""
     if n_posts < 1 or generation < 1:
         raise ValueError("n_posts and generation must be at least 1")
@@ -505,7 +589,7 @@ def generate_blog(n_posts: int = 1000, generation: int = 1, seed: int = 2472,
     newest = posts[::-1]
     last = (len(newest) + PER_PAGE - 1) // PER_PAGE
     for n in range(1, last + 1):
-        chunk = newest[(n - 1) * PER_PAGE:n * PER_PAGE]
+        chunk = newest[(n - 1) * PER_PAGE : n * PER_PAGE]
         pages["/" if n == 1 else f"/page/{n}/"] = r.listing(n, chunk, last)
     pages["/feed/"] = r.feed(newest[:PER_PAGE])
     pages["/robots.txt"] = b"User-agent: *\nDisallow: /wp-admin/\n"
@@ -525,8 +609,7 @@ def output_file(outdir: Path, path: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: write a generated blog and its manifest.json to a directory."""
-    ap = argparse.ArgumentParser(prog="python -m monitor.sample_blog",
-                                 description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m monitor.sample_blog", description=__doc__.splitlines()[0])
     ap.add_argument("outdir", type=Path)
     ap.add_argument("--posts", type=int, default=1000)
     ap.add_argument("--generation", type=int, default=1)

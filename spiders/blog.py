@@ -154,11 +154,13 @@ class BlogSpider(Spider):
                 meta={"conditional": True},
             )
         for url in listings:
+            # Why: the pagination chain is sequential; walking it first keeps every slot busy.
             yield Request(
                 url,
                 callback=listing_callback,
                 errback=self.on_error,
                 meta={"listing_depth": depth},
+                priority=10,
             )
 
     def _readable(self, response: Response) -> bool:

@@ -25,7 +25,7 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str | Non
     except LookupError:
         name = "utf-8"
     if body.startswith(codecs.BOM_UTF8):
-        body, name = body[len(codecs.BOM_UTF8):], "utf-8"
+        body, name = body[len(codecs.BOM_UTF8) :], "utf-8"
     if name != "utf-8":
         # Why: a page sent as Latin-1 that is really UTF-8 turns "’" into "â€™"; UTF-8 with
         # non-ASCII bytes that decodes cleanly is almost never meant as Latin-1.

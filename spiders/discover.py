@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 
 # Query parameters that never change what a post says (Divi's blog-module paging, tracking).
 _NOISE_PARAMS = re.compile(r"^(et_blog|utm_.*|replytocom|share|fbclid|gclid|amp)$", re.I)
@@ -20,7 +21,7 @@ _NOT_POSTS = re.compile(
     r"|\.(?:jpe?g|png|gif|pdf|docx?|xlsx?|zip|mp3|mp4)$",
     re.I,
 )
-_POST_LINKS = (
+_POST_LINKS = CSSSelector(
     "article h1 a[href], article h2 a[href], article h3 a[href], .entry-title a[href], "
     "a[rel~=bookmark][href], .et_pb_post h2 a[href], a.more-link[href]"
 )
@@ -84,7 +85,7 @@ def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
     posts: list[str] = []
     listings: list[str] = []
     if not is_post:
-        for link in tree.cssselect(_POST_LINKS):
+        for link in _POST_LINKS(tree):
             _add(posts, urljoin(url, link.get("href", "")), hosts)
         for link in tree.xpath('//link[@rel="next"][@href]'):
             _add(listings, urljoin(url, link.get("href", "")), hosts)

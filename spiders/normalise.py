@@ -12,11 +12,29 @@ from lxml import html as lxml_html
 # ones; the two must compare equal.
 _CHAR_MAP = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
-        "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None,
-        "\u00ad": None, "\t": " ", "\r": None,
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+        "\u00ad": None,
+        "\t": " ",
+        "\r": None,
     }
 )
 _SPACES = re.compile(r"[ \f\v]+")
@@ -47,44 +65,96 @@ def normalise_body_name(name: str | None) -> str | None:
 
 
 _BLOCK_TAGS = {
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "section", "article", "header", "footer", "pre", "dl", "dt", "dd", "hr",
-    "figure", "figcaption", "address", "main", "aside", "nav", "form", "fieldset", "tbody",
-    "thead", "tfoot", "caption",
+    "p",
+    "div",
+    "ul",
+    "ol",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "pre",
+    "dl",
+    "hr",
+    "figure",
+    "figcaption",
+    "address",
+    "main",
+    "aside",
+    "nav",
+    "form",
+    "fieldset",
+    "caption",
 }
+_LINE_TAGS = {"li", "tr", "dt", "dd"}
+_CELL_TAGS = ("td", "th")
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "object", "embed")
+# Why: source whitespace (including the newline editors put after each <br />) is layout, not
+# content, and collapses as a browser collapses it. Not \s: a non-breaking space is content.
+_HTML_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def element_to_text(element: lxml_html.HtmlElement) -> str:
-    """Return the readable text of an element: block elements become paragraphs, cells get " | "."""
+    """Return the readable text of an element: blocks become paragraphs, <br> a line break,
+    list items and table rows one line each, with " | " between cells."""
     parts: list[str] = []
+    pending = 0  # newlines owed before the next text: 1 = line break, 2 = new paragraph
+    in_cell = in_pre = 0
+
+    def text(value: str) -> None:
+        nonlocal pending
+        if not in_pre:
+            value = _HTML_SPACE.sub(" ", value)
+        if not value.strip(" ") and (pending or not parts):
+            return  # whitespace between blocks is source layout
+        if pending and parts:
+            parts.append("\n" * pending)
+        pending = 0
+        parts.append(value)
+
+    def newline(count: int, *, add: bool = False) -> None:
+        nonlocal pending
+        if in_cell:
+            text(" ")  # a table row stays on one line
+        else:
+            # Breaks from nested blocks merge (</p></div><p> is one paragraph break), while
+            # <br><br> adds up to a blank line.
+            pending = pending + count if add else max(pending, count)
 
     def walk(node: lxml_html.HtmlElement) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in _DROP_TAGS:
-            if node.tail:
-                parts.append(node.tail)
-            return
-        block = tag in _BLOCK_TAGS
+        nonlocal in_cell, in_pre
+        # Comments and processing instructions have no string tag: only their tail is text.
+        tag = node.tag if isinstance(node.tag, str) else None
         if tag == "br":
-            parts.append("\n")
-        elif block:
-            parts.append("\n\n" if tag not in ("li", "tr", "dt", "dd") else "\n")
-        if node.text and tag not in ("br",):
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if tag == "tr" and child.tag in ("td", "th") and child.getnext() is not None:
-                parts.append(" | ")
-        if block:
-            parts.append("\n\n" if tag not in ("li", "tr", "dt", "dd") else "\n")
-        if node.tail:
-            parts.append(node.tail)
+            newline(1, add=True)
+        elif tag is not None and tag not in _DROP_TAGS:
+            breaks = 2 if tag in _BLOCK_TAGS else 1 if tag in _LINE_TAGS else 0
+            if breaks:
+                newline(breaks)
+            in_cell += tag in _CELL_TAGS
+            in_pre += tag == "pre"
+            if node.text:
+                text(node.text)
+            for child in node:
+                walk(child)
+                if child.tail:
+                    text(child.tail)
+                if tag == "tr" and child.tag in _CELL_TAGS and child.getnext() is not None:
+                    text(" | ")
+            in_cell -= tag in _CELL_TAGS
+            in_pre -= tag == "pre"
+            if breaks:
+                newline(breaks)
 
-    walk(element)
-    # The element's own tail belongs to its parent, not to it.
-    if element.tail:
-        parts.pop()
+    walk(element)  # the element's own tail belongs to its parent, not to it
     return normalise_text("".join(parts))
 
 
@@ -102,9 +172,17 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
             ("dec", "december"),
         ],
         start=1,

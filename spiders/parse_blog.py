@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 
 from spiders.normalise import (
     element_to_text,
@@ -21,22 +22,66 @@ from spiders.normalise import (
 from spiders.records import AnswerRecord, ParsedPost, ParseProblem, PostResult
 
 # Page furniture: never part of an answer. Removed from the tree before any text is read.
-FURNITURE = ", ".join(
-    [
-        "script", "style", "noscript", "template", "iframe", "form", "nav", "aside",
-        "#sidebar", ".sidebar", "#secondary", ".widget", ".widget-area", ".et_pb_widget_area",
-        "#comments", ".comments-area", ".comment-respond", ".commentlist", ".comment-list",
-        "#respond", "footer", "#main-footer", "#footer", "#main-header", "header#masthead",
-        ".sharedaddy", ".sd-sharing", ".et_social_inline", ".et_social_inline_bottom",
-        ".share-buttons", ".jp-relatedposts", ".post-navigation", ".nav-links",
-        ".related-posts", ".yarpp-related", ".wp-block-comments",
-    ]
+FURNITURE = CSSSelector(
+    ", ".join(
+        [
+            "script",
+            "style",
+            "noscript",
+            "template",
+            "iframe",
+            "form",
+            "nav",
+            "aside",
+            "#sidebar",
+            ".sidebar",
+            "#secondary",
+            ".widget",
+            ".widget-area",
+            ".et_pb_widget_area",
+            "#comments",
+            ".comments-area",
+            ".comment-respond",
+            ".commentlist",
+            ".comment-list",
+            "#respond",
+            "footer",
+            "#main-footer",
+            "#footer",
+            "#main-header",
+            "header#masthead",
+            ".sharedaddy",
+            ".sd-sharing",
+            ".et_social_inline",
+            ".et_social_inline_bottom",
+            ".share-buttons",
+            ".jp-relatedposts",
+            ".post-navigation",
+            ".nav-links",
+            ".related-posts",
+            ".yarpp-related",
+            ".wp-block-comments",
+        ]
+    )
 )
-CONTENT_ROOTS = (
-    "article .entry-content", ".entry-content", ".post-content", ".et_pb_post_content",
-    ".post-body", ".entry", "article", "main", "#content", "#main-content",
+CONTENT_ROOTS = tuple(
+    CSSSelector(selector)
+    for selector in (
+        "article .entry-content",
+        ".entry-content",
+        ".post-content",
+        ".et_pb_post_content",
+        ".post-body",
+        ".entry",
+        "article",
+        "main",
+        "#content",
+        "#main-content",
+    )
 )
 
+_TIMES = CSSSelector("article time[datetime]")
+_PUBLISHED = CSSSelector(".post-meta .published, .published")
 _SEPARATOR = re.compile(r"^\s*[=]{5,}\s*$")
 _INTRO = re.compile(
     r"^(?P<minister>[^,]+?),\s+(?P<body>.+?),?\s+has provided the following answers?\s+to\s+"
@@ -90,9 +135,9 @@ def parse_post(html_text: str, url: str) -> PostResult:
     canonical = canonical_url(tree, url)
     title = _first_text(tree, ["h1.entry-title", "article h1", "h1", "title"])
     published = _published(tree)
-    for node in tree.cssselect(FURNITURE):
+    for node in FURNITURE(tree):
         _drop(node)
-    root = next((found[0] for sel in CONTENT_ROOTS if (found := tree.cssselect(sel))), None)
+    root = next((found[0] for select in CONTENT_ROOTS if (found := select(tree))), None)
     if root is None:
         root = tree.find("body") if tree.find("body") is not None else tree
     answers, problems = parse_answers_text(element_to_text(root))
@@ -119,11 +164,9 @@ def _first_text(tree: lxml_html.HtmlElement, selectors: list[str]) -> str | None
 
 
 def _published(tree: lxml_html.HtmlElement) -> date | None:
-    candidates = [
-        m.get("content", "") for m in tree.xpath('//meta[@property="article:published_time"]')
-    ]
-    candidates += [t.get("datetime", "") for t in tree.cssselect("article time[datetime]")]
-    candidates += [n.text_content() for n in tree.cssselect(".post-meta .published, .published")]
+    candidates = [m.get("content", "") for m in tree.xpath('//meta[@property="article:published_time"]')]
+    candidates += [t.get("datetime", "") for t in _TIMES(tree)]
+    candidates += [n.text_content() for n in _PUBLISHED(tree)]
     for candidate in candidates:
         try:
             return parse_date(candidate.strip())
@@ -193,11 +236,8 @@ def _blocks(lines: list[_Line]) -> list[list[_Line]]:
 
 
 def _is_email_block(block: list[_Line]) -> bool:
-    return any(
-        _INTRO_HINT.search(line.text) or _ANSWER_DATE.match(line.text) for line in block
-    ) or (
-        any(_TABLED.match(line.text) for line in block)
-        and any(_ANY_UIN.search(line.text) for line in block)
+    return any(_INTRO_HINT.search(line.text) or _ANSWER_DATE.match(line.text) for line in block) or (
+        any(_TABLED.match(line.text) for line in block) and any(_ANY_UIN.search(line.text) for line in block)
     )
 
 
@@ -234,9 +274,7 @@ def _parse_email_block(block: list[_Line]) -> list[AnswerRecord]:
     answer_minister, answer_lines, stamp = _read_answer(rest[position:], minister)
     main_uin = uin_label or _entry_uin(entries[0])
     if stamp is None:
-        raise _Unreadable(
-            f"answer {main_uin} is cut off: no 'Date and time of answer' line", main_uin
-        )
+        raise _Unreadable(f"answer {main_uin} is cut off: no 'Date and time of answer' line", main_uin)
     if not answer_lines:
         raise _Unreadable(f"answer {main_uin}: the answer text is empty", main_uin)
     date_match = _ANSWER_DATE.match(stamp)
@@ -276,9 +314,7 @@ def _parse_email_block(block: list[_Line]) -> list[AnswerRecord]:
     return records
 
 
-def _read_questions(
-    lines: list[_Line], uin_label: str | None
-) -> tuple[str | None, list[_Entry], int]:
+def _read_questions(lines: list[_Line], uin_label: str | None) -> tuple[str | None, list[_Entry], int]:
     """Read the question part: an optional label, then (text, Tabled on) entries."""
     asker: str | None = None
     entries: list[_Entry] = []
@@ -325,11 +361,7 @@ def _question_label(text: str) -> tuple[str | None, str | None] | None:
 
 
 def _continues_questions(text: str) -> bool:
-    return bool(
-        _GROUPED_HEADER.match(text)
-        or _ITEM_NUMBER.match(text)
-        or text.startswith("To ask")
-    )
+    return bool(_GROUPED_HEADER.match(text) or _ITEM_NUMBER.match(text) or text.startswith("To ask"))
 
 
 def _entry_uin(entry: _Entry) -> str | None:
@@ -405,15 +437,17 @@ def _parse_hansard_paste(lines: list[_Line]) -> list[AnswerRecord]:
         asker = normalise_inline(speaker["who"])
         question = [_Line(speaker["text"], True)]
         i += 1
-        while not _ANY_UIN.search(question[-1].text) and i < len(lines):
+        # The question's own UIN closes it ("… [HL8104]", often on a line of its own); a UIN
+        # inside the text cites an earlier answer ("further to … (HL6538), what …").
+        while not _TRAILING_UIN.search(question[-1].text) and i < len(lines):
             if _SPEAKER.match(lines[i].text):
                 break
             question.append(lines[i])
             i += 1
-        uin_match = next((_ANY_UIN.search(q.text) for q in reversed(question) if _ANY_UIN.search(q.text)), None)
+        uin_match = _TRAILING_UIN.search(question[-1].text)
         if uin_match is None:
             continue  # an oral question: no UIN, not a written answer
-        house, uin = normalise_uin(uin_match[1])
+        house, uin = normalise_uin(uin_match["uin"])
         answer = _SPEAKER.match(lines[i].text) if i < len(lines) else None
         if answer is None or answer["text"].startswith("To ask"):
             raise _Unreadable(f"answer {uin} is cut off: the minister's reply is missing", uin)
@@ -426,8 +460,7 @@ def _parse_hansard_paste(lines: list[_Line]) -> list[AnswerRecord]:
                 break
             body.append(lines[i])
             i += 1
-        question_text = _join(question)
-        question_text = normalise_text(_ANY_UIN.sub("", question_text)).rstrip()
+        question_text = _question_text(_Entry(question))
         records.append(
             AnswerRecord(
                 house=house,

@@ -22,9 +22,7 @@ def _pg_schema_url(schema: str) -> str:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     # Every test gets a schema of its own, which subprocesses reach through the same URL.
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=ENGINES)

@@ -1,4 +1,5 @@
 """Tests for the sample blog generator (monitor.sample_blog) and its server (monitor.local_site)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,8 @@ ANSWER = re.compile(
     r"<p>Tabled on: (?P<tabled>\d\d [A-Z][a-z]+ \d{4})</p>\n"
     r"<p>Answer:<br />\n(?P=minister)</p>\n"
     r"(?P<body>(?:<p>[^<]+</p>\n){1,4})"
-    r"<p>Date and time of answer: (?P<answered>\d\d [A-Z][a-z]{2} \d{4} at \d\d:\d\d)\.</p>\n")
+    r"<p>Date and time of answer: (?P<answered>\d\d [A-Z][a-z]{2} \d{4} at \d\d:\d\d)\.</p>\n"
+)
 CHURN = re.compile(rb'nonce="[0-9a-f]+"|Page generated [0-9: -]+UTC|<lastBuildDate>[^<]+')
 
 
@@ -84,14 +86,19 @@ def test_site_shape(gen1: SampleBlog) -> None:
         assert '<meta property="og:type" content="article">' in page
         assert '<body class="post-template-default single single-post' in page
         assert '<article id="post-' in page and 'class="et_pb_post post type-post' in page
-        assert re.search(r'<h1 class="entry-title">[^<]+</h1><p class="post-meta">'
-                         r'<span class="published">[A-Z][a-z]{2} \d{1,2}, 202[12]</span> \| <a ',
-                         page)
+        assert re.search(
+            r'<h1 class="entry-title">[^<]+</h1><p class="post-meta">'
+            r'<span class="published">[A-Z][a-z]{2} \d{1,2}, 202[12]</span> \| <a ',
+            page,
+        )
         assert '<div class="entry-content">' in page and '<div id="sidebar">' in page
         for widget in ("Lord David Alton", "Subscribe to Blog", "Recent Posts"):
             assert f'<h4 class="widgettitle">{widget}</h4>' in page
-        assert re.search(r'<div class="et_social_inline">Share This '
-                         r'<span class="et_social_count">\d+</span></div>', page)
+        assert re.search(
+            r'<div class="et_social_inline">Share This '
+            r'<span class="et_social_count">\d+</span></div>',
+            page,
+        )
         assert re.search(r'<script nonce="[0-9a-f]{10}">', page)
         assert '<footer id="main-footer">' in page and "Page generated 2023-" in page
         news += "has provided the following answer" not in page
@@ -178,21 +185,20 @@ def test_generation2_manifest_lists_the_answer_changes(gen1: SampleBlog, gen2: S
 
 
 def test_generation2_changes_exactly_the_expected_posts(gen1: SampleBlog, gen2: SampleBlog) -> None:
-    differ = [p for p in post_paths(gen1)
-              if without_churn(gen1.pages[p]) != without_churn(gen2.pages[p])]
+    differ = [p for p in post_paths(gen1) if without_churn(gen1.pages[p]) != without_churn(gen2.pages[p])]
     assert len(differ) == round(0.05 * N)
     furniture = set(differ) - {m["path"] for m in gen2.manifest}
     assert len(furniture) == 3
     seen = Counter()
     for path in furniture:
         old, new = gen1.pages[path].decode(), gen2.pages[path].decode()
-        assert {k: m[0] for k, m in answers(old.encode()).items()} == \
-            {k: m[0] for k, m in answers(new.encode()).items()}
+        assert {k: m[0] for k, m in answers(old.encode()).items()} == {
+            k: m[0] for k, m in answers(new.encode()).items()
+        }
         count = re.compile(r'et_social_count">(\d+)<')
         seen["shares"] += int(count.search(new)[1]) > int(count.search(old)[1])  # type: ignore[index]
         seen["comment"] += new.count('<li class="comment"') == old.count('<li class="comment"') + 1
-        moved = [page.index("Recent Posts</h4>") < page.index("Lord David Alton</h4>")
-                 for page in (old, new)]
+        moved = [page.index("Recent Posts</h4>") < page.index("Lord David Alton</h4>") for page in (old, new)]
         seen["sidebar"] += moved == [False, True]
     assert seen == {"shares": 1, "comment": 1, "sidebar": 1}
 
@@ -340,8 +346,7 @@ def test_server_replace_swaps_generation_and_keeps_validators_of_unchanged_pages
         site.replace(two.pages, two.content_types)
         status, home2, body = fetch(site.url + "/", **{"If-None-Match": home1["ETag"]})
         assert status == 200 and body == two.pages["/"] and home2["ETag"] != home1["ETag"]
-        assert parsedate_to_datetime(home2["Last-Modified"]) > parsedate_to_datetime(
-            home1["Last-Modified"])
+        assert parsedate_to_datetime(home2["Last-Modified"]) > parsedate_to_datetime(home1["Last-Modified"])
         assert fetch(site.url + "/", **{"If-Modified-Since": home1["Last-Modified"]})[0] == 200
         status, robots2, _ = fetch(site.url + "/robots.txt", **{"If-None-Match": robots1["ETag"]})
         assert status == 304 and robots2["Last-Modified"] == robots1["Last-Modified"]
