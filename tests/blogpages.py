@@ -22,7 +22,8 @@ def email(
 ) -> list[str]:
     """The paragraphs of one Lords notification e-mail."""
     return [
-        f"{minister}, {body}, has provided the following answer to your written parliamentary question ({uin}):",
+        f"{minister}, {body}, has provided the following answer to your written parliamentary"
+        f" question ({uin}):",
         "Question:",
         f"To ask His Majesty’s Government what steps they are taking on {uin}. ({uin})",
         f"Tabled on: {tabled}",
