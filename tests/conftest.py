@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from monitor.local_site import LocalSite
+from tests.blogpages import P1, site_pages
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("PQWATCH_TEST_PG_URL")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -51,3 +54,11 @@ def sessions(db_url: str):  # type: ignore[no-untyped-def]
     factory = open_database(db_url)
     yield factory
     factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def site():
+    """A running local blog of three posts on two listing pages, with a feed."""
+    with LocalSite() as running:
+        running.replace(site_pages(running.url), redirects={"/?p=25324": P1})
+        yield running

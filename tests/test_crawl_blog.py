@@ -10,70 +10,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.local_site import LocalSite
-from tests.blogpages import email, listing, post
-
-P1 = "/2021/09/21/hikvision/"
-P2 = "/2021/09/22/sudan/"
-P3 = "/2021/09/23/news/"
-
-
-def site_pages(
-    base: str,
-    *,
-    answer1: str = "I will meet the Commissioner shortly.",
-    answered2: str = "22 Sep 2021 at 10:15",
-    footer: str = "gen 1",
-    shares: int = 3,
-    comments: tuple[str, ...] = (),
-) -> dict[str, bytes]:
-    """Three posts on two listing pages, plus a feed."""
-    pages = {
-        P1: post(
-            base,
-            P1,
-            email("HL2472", "07 September 2021", "21 Sep 2021 at 15:56", answer1),
-            footer=footer,
-            shares=shares,
-            comments=list(comments),
-        ),
-        P2: post(
-            base,
-            P2,
-            email(
-                "HL2500",
-                "08 September 2021",
-                answered2,
-                "Aid is arriving.",
-                minister="Lord Ahmad of Wimbledon",
-                body="the Foreign, Commonwealth and Development Office",
-            )
-            + ["=" * 25]
-            + email(
-                "HL2501",
-                "08 September 2021",
-                "22 Sep 2021 at 10:16",
-                "More aid.",
-                minister="Lord Ahmad of Wimbledon",
-                body="the Foreign, Commonwealth and Development Office",
-            ),
-            footer=footer,
-        ),
-        P3: post(base, P3, ["A meeting in Parliament about Hong Kong."], footer=footer),
-        "/": listing([P1, P2], older="/page/2/"),
-        "/page/2/": listing([P3, f"{P1}page/2/?et_blog", "/?p=25324"]),
-        "/feed/": (
-            f'<?xml version="1.0"?><rss version="2.0"><channel><item><link>{base}{P2}</link></item>'
-            f"</channel></rss>"
-        ),
-    }
-    return {path: body.encode() for path, body in pages.items()}
-
-
-@pytest.fixture
-def site():
-    with LocalSite() as running:
-        running.replace(site_pages(running.url), redirects={"/?p=25324": P1})
-        yield running
+from tests.blogpages import P1, P2, site_pages
 
 
 def crawl(db_url: str, *urls: str, capfd=None) -> tuple[int, str]:
