@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from monitor.cli_text import render_event_text
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
@@ -23,17 +23,23 @@ class UsageError(ValueError):
     """Bad input on the command line; the message is the one line shown."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every pqwatch error is."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and where help is, then exit 2."""
+        self.exit(2, f"pqwatch: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the documented command line."""
-    parser = argparse.ArgumentParser(
-        prog="pqwatch", description="Follow answers to UK parliamentary written questions."
-    )
+    parser = _Parser(prog="pqwatch", description="Follow answers to UK parliamentary written questions.")
     parser.add_argument(
         "--db", metavar="URL", help="database URL (default: PQWATCH_DB_URL or ./pqwatch.sqlite3)"
     )
     parser.add_argument("--config", metavar="FILE", help="sources file (default: the bundled pqwatch.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     crawl = commands.add_parser("crawl", help="crawl a source (or every source in the config)")
     crawl.add_argument("source", nargs="?", help="blog (or nothing: every source in the config)")

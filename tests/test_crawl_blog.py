@@ -201,6 +201,17 @@ def test_bad_command_lines_exit_2_with_one_line(db_url, capfd, args, message):
     assert message in err and len(err.splitlines()) == 1 and err.startswith("pqwatch: error:")
 
 
+@pytest.mark.parametrize(
+    "args", [["crawl", "blog", "--delay", "soon"], ["export", "--format", "xml"], ["frobnicate"], []]
+)
+def test_argument_errors_are_one_line_too(capfd, args):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capfd.readouterr().err.strip()
+    assert err.startswith("pqwatch") and "error:" in err and len(err.splitlines()) == 1
+
+
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path, capfd):
     assert main(["--db", f"sqlite:///{tmp_path}/missing/dir/x.sqlite3", "export"]) == 2
     assert "cannot open database" in capfd.readouterr().err
