@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -193,7 +194,7 @@ class LocalSite:
             h.wfile.write(body)
 
 
-def _not_modified(headers: Mapping[str, str], etag: str, lm: datetime) -> bool:
+def _not_modified(headers: Message, etag: str, lm: datetime) -> bool:
     """RFC 9110 conditional GET: If-None-Match wins; If-Modified-Since only without it."""
     inm = headers.get("If-None-Match")
     if inm is not None:

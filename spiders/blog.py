@@ -29,11 +29,11 @@ class BlogSpider(Spider):
     handle_httpstatus_list = [304, 404, 410]
 
     def __init__(
-        self, start_urls: list[str] | str = (), max_listing_pages: int | str = 0, **kwargs: Any
+        self, start_urls: list[str] | str = "", max_listing_pages: int | str = 0, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.max_listing_pages = int(max_listing_pages)  # 0: walk every listing page
-        urls = [start_urls] if isinstance(start_urls, str) else list(start_urls)
+        urls = ([start_urls] if start_urls else []) if isinstance(start_urls, str) else list(start_urls)
         self.start_urls = [clean_url(url) for url in urls]
         self.hosts = site_hosts(self.start_urls)
         self.allowed_domains = sorted(self.hosts | {f"www.{host}" for host in self.hosts})

@@ -118,9 +118,7 @@ class ChangeEvent(Base):
     """A typed change detected between two versions (or a new question)."""
 
     __tablename__ = "change_events"
-    __table_args__ = (
-        UniqueConstraint("version_id", "kind", "field", name="uq_event_per_version"),
-    )
+    __table_args__ = (UniqueConstraint("version_id", "kind", "field", name="uq_event_per_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Body, HttpValidator, Question, Source, Version
@@ -161,7 +161,7 @@ def record_page(
 def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
     """Record that a page answered 404/410: every answer it carried gets a removed version."""
     source = session.scalar(select(Source).where(Source.url == url))
-    session.execute(HttpValidator.__table__.delete().where(HttpValidator.url == url))
+    session.execute(delete(HttpValidator).where(HttpValidator.url == url))
     if source is None:
         return 0
     removed = _record_removals(session, list(latest_versions(session, source.id).values()), observed_at)
