@@ -12,25 +12,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, Question, Source, Version
+from storage.record import CONTENT_FIELDS
 
 # Which source wins a field: the official record first, then the blog copies.
 SOURCE_PRIORITY = {"api": 0, "html": 1, "hansard": 2, "blog": 3}
-VIEW_FIELDS = (
-    "asking_member",
-    "answering_member",
-    "answering_body",
-    "heading",
-    "question_text",
-    "answer_text",
-    "date_answered",
-    "answered_at",
-    "is_holding",
-    "date_holding_answer",
-    "is_correction",
-    "date_corrected",
-    "is_withdrawn",
-    "grouped_with",
-)
+# A question's view has the same fields as a version's content.
+VIEW_FIELDS = CONTENT_FIELDS
 EXPORT_COLUMNS = (
     "house",
     "uin",
