@@ -134,6 +134,7 @@ class BlogSpider(Spider):
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             fetched_at=_now(),
+            source_date=result.post.published,
         )
 
     def _follow(

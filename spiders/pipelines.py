@@ -51,6 +51,8 @@ class StoragePipeline:
                         etag=item.etag,
                         last_modified=item.last_modified,
                         validator_url=item.fetched_url,
+                        source_date=item.source_date,
+                        complete=item.complete,
                     )
                     self.stats.inc_value("pqwatch/answers_new", outcome.first_versions)
                     self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)

@@ -28,6 +28,19 @@ class AnswerRecord:
     date_corrected: date | None = None
     is_withdrawn: bool = False
     api_id: int | None = None
+    correcting_member: str | None = None
+    original_answer_text: str | None = None  # the answer before a correction
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file published with an answer."""
+
+    title: str
+    url: str
+    file_type: str | None = None
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class PageFetched:
     etag: str | None
     last_modified: str | None
     fetched_at: datetime
+    source_date: date | None = None  # a blog post's own date, to place undated copies
+    complete: bool = True  # False: the page shows some of a source's answers, not all
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,11 @@ class Version(Base):
     date_corrected: Mapped[date | None] = mapped_column(Date)
     is_withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     grouped_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+    correcting_member: Mapped[str | None] = mapped_column(Text)
+    original_answer_text: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    # When the source says it was written (a blog post's date); not content, so not hashed.
+    source_date: Mapped[date | None] = mapped_column(Date)
 
     question: Mapped[Question] = relationship(back_populates="versions")
     source: Mapped[Source] = relationship()
@@ -128,6 +133,8 @@ class ChangeEvent(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     diff: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    # Kind-specific facts: the correction date and minister, the other source of a disagreement.
+    detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
     source_kind: Mapped[str] = mapped_column(String(16))
     source_url: Mapped[str] = mapped_column(String(2048))
     detected_at: Mapped[datetime] = mapped_column(DateTime, index=True)
@@ -142,3 +149,24 @@ class DetectCursor(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_version_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrawlState(Base):
+    """Where a resumable job got to (a backfill's last finished day), by job name."""
+
+    __tablename__ = "crawl_state"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ListFingerprint(Base):
+    """What the API list said of a question last time, so an unchanged entry needs no detail
+    request; `refreshed_at` is when its detail was last read in full."""
+
+    __tablename__ = "list_fingerprints"
+
+    api_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime)

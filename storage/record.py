@@ -6,8 +6,8 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import and_, delete, func, select
@@ -31,6 +31,9 @@ CONTENT_FIELDS = (
     "date_corrected",
     "is_withdrawn",
     "grouped_with",
+    "correcting_member",
+    "original_answer_text",
+    "attachments",
 )
 
 
@@ -73,6 +76,12 @@ class AnswerFields(Protocol):
     def is_withdrawn(self) -> bool: ...
     @property
     def grouped_with(self) -> Sequence[str]: ...
+    @property
+    def correcting_member(self) -> str | None: ...
+    @property
+    def original_answer_text(self) -> str | None: ...
+    @property
+    def attachments(self) -> Sequence[object]: ...
 
 
 @dataclass(frozen=True)
@@ -87,18 +96,25 @@ class PageOutcome:
 
 def content_hash(answer: AnswerFields) -> str:
     """Return the SHA-256 of an answer's content fields in a canonical JSON form."""
-    values = {name: _plain(getattr(answer, name)) for name in CONTENT_FIELDS}
+    # Empty values are left out, so a field added later does not change old hashes.
+    values = {
+        name: value
+        for name in CONTENT_FIELDS
+        if (value := _plain(getattr(answer, name))) not in (None, "", [])
+    }
     payload = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _plain(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
     if isinstance(value, datetime):
         return value.isoformat(timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return list(value)
+        return [_plain(item) for item in value]
     return value
 
 
@@ -114,8 +130,11 @@ def record_page(
     etag: str | None = None,
     last_modified: str | None = None,
     validator_url: str | None = None,
+    source_date: date | None = None,
+    complete: bool = True,
 ) -> PageOutcome:
-    """Record one fetched page: a version per changed answer, a removal per answer it dropped.
+    """Record one fetched page: a version per changed answer, a removal per answer it dropped
+    (only when the page is `complete`, i.e. shows everything this source carries).
 
     The caller owns the transaction, so a page is stored whole or not at all.
     """
@@ -125,7 +144,7 @@ def record_page(
     first = changed = unchanged = 0
     body_key: str | None = None
     for answer in answers:
-        question = _question(session, answer, observed_at)
+        question = _question(session, answer, observed_at, source_date)
         if question.id in seen:
             continue  # the same question twice on one page: the first copy counts
         seen.add(question.id)
@@ -145,6 +164,7 @@ def record_page(
                 status="present",
                 content_hash=digest,
                 body_sha256=body_key,
+                source_date=source_date,
                 **{name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS},
             )
         )
@@ -152,7 +172,8 @@ def record_page(
             first += 1
         else:
             changed += 1
-    removed = _record_removals(session, [v for qid, v in latest.items() if qid not in seen], observed_at)
+    dropped = [v for qid, v in latest.items() if qid not in seen] if complete else []
+    removed = _record_removals(session, dropped, observed_at)
     remember_validators(session, validator_url or url, etag, last_modified, observed_at)
     session.flush()
     return PageOutcome(first, changed, unchanged, removed)
@@ -254,7 +275,9 @@ def _source(session: Session, kind: str, url: str, observed_at: datetime) -> Sou
     return source
 
 
-def _question(session: Session, answer: AnswerFields, observed_at: datetime) -> Question:
+def _question(
+    session: Session, answer: AnswerFields, observed_at: datetime, source_date: date | None = None
+) -> Question:
     question: Question | None = None
     if answer.api_id is not None:
         question = session.scalar(select(Question).where(Question.api_id == answer.api_id))
@@ -267,7 +290,9 @@ def _question(session: Session, answer: AnswerFields, observed_at: datetime) -> 
             )
         )
     if question is None and answer.date_tabled is None:
-        question = _match_undated(session, answer)
+        question = _match_undated(session, answer, answer.date_answered or source_date)
+    if question is None and answer.date_tabled is not None:
+        question = _adopt_undated(session, answer)
     if question is not None:
         if answer.api_id is not None and question.api_id is None:
             question.api_id = answer.api_id  # identity only grows: the API id became known
@@ -284,12 +309,19 @@ def _question(session: Session, answer: AnswerFields, observed_at: datetime) -> 
     return question
 
 
-def _match_undated(session: Session, answer: AnswerFields) -> Question | None:
+# UINs restart every session; a copy is matched only to a question tabled within this long before it.
+SESSION_SPAN = timedelta(days=400)
+
+
+def _match_undated(session: Session, answer: AnswerFields, bound: date | None) -> Question | None:
     """Match a copy that never states its tabled date (the Hansard-style paste) by house and UIN:
-    the newest question of that UIN tabled on or before the answer date, else the undated one."""
+    the newest question of that UIN tabled on or before the copy's date (its answer date, else the
+    post's date), else the undated one."""
     query = select(Question).where(Question.house == answer.house, Question.uin == answer.uin)
-    if answer.date_answered is not None:
-        query = query.where((Question.date_tabled <= answer.date_answered) | Question.date_tabled.is_(None))
+    if bound is not None:
+        query = query.where(
+            Question.date_tabled.between(bound - SESSION_SPAN, bound) | Question.date_tabled.is_(None)
+        )
     candidates = session.scalars(query).all()
     dated = [q for q in candidates if q.date_tabled is not None]
     if dated:
@@ -297,8 +329,30 @@ def _match_undated(session: Session, answer: AnswerFields) -> Question | None:
     return next(iter(candidates), None)
 
 
+def _adopt_undated(session: Session, answer: AnswerFields) -> Question | None:
+    """Give an undated question (known only from a copy without a tabled date) the tabled date of
+    the official record of the same house and UIN, when the copy's date fits after it."""
+    assert answer.date_tabled is not None
+    undated = session.scalars(
+        select(Question).where(
+            Question.house == answer.house, Question.uin == answer.uin, Question.date_tabled.is_(None)
+        )
+    ).all()
+    for question in undated:
+        dates = session.scalars(
+            select(func.coalesce(Version.date_answered, Version.source_date)).where(
+                Version.question_id == question.id
+            )
+        ).all()
+        known = [d for d in dates if d is not None]
+        if known and all(answer.date_tabled <= d <= answer.date_tabled + SESSION_SPAN for d in known):
+            question.date_tabled = answer.date_tabled  # identity only grows: the tabled date is known
+            return question
+    return None
+
+
 def _column_value(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value
+    return _plain(value) if isinstance(value, tuple) else value
 
 
 def count_versions(session: Session) -> int:
