@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor.crawl import run_blog_crawl
+from monitor.crawl import CrawlOptions, run_blog_crawl
 from monitor.local_site import LocalSite
 from monitor.sample_blog import generate_blog
 from spiders.parse_blog import parse_post
@@ -67,7 +67,9 @@ def bench_crawl(n_posts: int, concurrency: int, db_url: str) -> dict[str, dict[s
         for label in ("first_crawl", "unchanged_recrawl"):
             site.requests.clear()
             started = time.perf_counter()
-            result = run_blog_crawl(sessions, db_url, [site.url + "/"], delay=0, concurrency=concurrency)
+            result = run_blog_crawl(
+                sessions, db_url, [site.url + "/"], CrawlOptions(delay=0, concurrency=concurrency)
+            )
             wall = time.perf_counter() - started
             with sessions() as session:
                 versions = session.scalar(select(func.count(Version.id)))

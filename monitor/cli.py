@@ -8,12 +8,19 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 from monitor.cli_text import render_event_text
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
-from monitor.crawl import run_blog_crawl, summary_line
+from monitor.crawl import (
+    CrawlOptions,
+    daily_windows,
+    parliament_args,
+    run_backfill,
+    run_crawl,
+    summary_line,
+)
 from monitor.diff import render_diff_text, word_diff
 from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
 from storage.db import DatabaseError, open_database
@@ -42,11 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     crawl = commands.add_parser("crawl", help="crawl a source (or every source in the config)")
-    crawl.add_argument("source", nargs="?", help="blog (or nothing: every source in the config)")
+    crawl.add_argument(
+        "source", nargs="?", help="blog or parliament (or nothing: every source in the config)"
+    )
     crawl.add_argument("--start-url", action="append", default=[], metavar="URL")
     crawl.add_argument(
         "--max-pages", type=int, default=0, metavar="N", help="walk at most N listing pages (default: all)"
     )
+    crawl.add_argument("--api-base", metavar="URL", help="Written Questions API base URL")
+    crawl.add_argument("--house", choices=("Commons", "Lords", "Bicameral"))
+    for name in ("tabled", "answered", "corrected"):
+        crawl.add_argument(f"--{name}-from", metavar="D", help=f"{name} on or after D (YYYY-MM-DD)")
+        crawl.add_argument(f"--{name}-to", metavar="D", help=f"{name} on or before D (YYYY-MM-DD)")
+    crawl.add_argument("--backfill", nargs=2, metavar=("FROM", "TO"), help="answered dates, resumable")
+    crawl.add_argument("--full-refresh", action="store_true", help="read every detail, changed or not")
     crawl.add_argument("--delay", type=float, help="seconds between requests to one host")
     crawl.add_argument("--concurrency", type=int, help="requests at a time per host")
 
@@ -88,41 +104,81 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     """Crawl the named source, or every source in the config."""
-    delay = settings.download_delay if args.delay is None else args.delay
-    concurrency = settings.concurrency_per_host if args.concurrency is None else args.concurrency
-    if delay < 0 or concurrency < 1:
+    options = CrawlOptions(
+        delay=settings.download_delay if args.delay is None else args.delay,
+        concurrency=settings.concurrency_per_host if args.concurrency is None else args.concurrency,
+        retry_base_delay=settings.retry_base_delay,
+        progress=sys.stderr.isatty(),
+        verbose=args.verbose,
+    )
+    if options.delay < 0 or options.concurrency < 1:
         raise UsageError("--delay must be at least 0 and --concurrency at least 1")
-    if args.source not in (None, "blog"):
-        raise UsageError(f"unknown source {args.source!r} (known: blog)")
-    if args.source == "blog":
-        if not args.start_url:
-            raise UsageError("crawl blog needs --start-url URL")
-        jobs = [(list(args.start_url), args.max_pages)]
-    else:
-        if args.start_url:
-            raise UsageError("--start-url needs a source: pqwatch crawl blog --start-url URL")
-        jobs = [(list(blog.start_urls), blog.max_listing_pages) for blog in settings.blogs]
-        if not jobs:
-            raise UsageError(f"no sources in {settings.config_file}")
-    for urls, _ in jobs:
-        for url in urls:
-            check_http_url(url, "--start-url")
+    if args.source not in (None, "blog", "parliament"):
+        raise UsageError(f"unknown source {args.source!r} (known: blog, parliament)")
+    if args.start_url and args.source != "blog":
+        raise UsageError("--start-url needs a source: pqwatch crawl blog --start-url URL")
+    if args.source == "blog" and not args.start_url:
+        raise UsageError("crawl blog needs --start-url URL")
+    for url in args.start_url:
+        check_http_url(url, "--start-url")
+    api_base = check_http_url(args.api_base or settings.api_base, "--api-base")
+    windows = _windows(args)
+    if (windows or args.backfill) and args.source != "parliament":
+        raise UsageError("date windows and --backfill need a source: pqwatch crawl parliament ...")
+    parliament = parliament_args(
+        api_base,
+        windows or daily_windows(datetime.now(UTC).date()),
+        args.house,
+        args.full_refresh,
+        settings.refresh_days,
+    )
     sessions = open_database(settings.db_url)
+    if args.backfill:
+        start, end = (_date_arg("--backfill", value) for value in args.backfill)
+        if start > end:
+            raise UsageError("--backfill FROM must not be after TO")
+        return 0 if run_backfill(sessions, settings.db_url, parliament, start, end, options) else 1
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    if args.source == "blog":
+        jobs.append(("blog", {"start_urls": args.start_url, "max_listing_pages": args.max_pages}))
+    if args.source in ("parliament", None):
+        jobs.append(("parliament", parliament))
+    if args.source is None:
+        jobs += [
+            ("blog", {"start_urls": list(blog.start_urls), "max_listing_pages": blog.max_listing_pages})
+            for blog in settings.blogs
+        ]
     failed = False
-    for urls, max_pages in jobs:
-        result = run_blog_crawl(
-            sessions,
-            settings.db_url,
-            urls,
-            delay=delay,
-            concurrency=concurrency,
-            max_listing_pages=max_pages,
-            progress=sys.stderr.isatty(),
-            verbose=args.verbose,
-        )
-        print(summary_line(result))
+    for spider, spider_args in jobs:
+        result = run_crawl(sessions, settings.db_url, spider, spider_args, options)
+        print(f"{spider}: {summary_line(result)}")
         failed = failed or result.failed
     return 1 if failed else 0
+
+
+def _windows(args: argparse.Namespace) -> list[dict[str, str]]:
+    """The list windows named on the command line: one per kind of date given."""
+    windows = []
+    for name in ("tabled", "answered", "corrected"):
+        start, end = getattr(args, f"{name}_from"), getattr(args, f"{name}_to")
+        if start is None and end is None:
+            continue
+        window = {}
+        if start is not None:
+            window[f"{name}WhenFrom"] = _date_arg(f"--{name}-from", start).isoformat()
+        if end is not None:
+            window[f"{name}WhenTo"] = _date_arg(f"--{name}-to", end).isoformat()
+        if start is not None and end is not None and window[f"{name}WhenFrom"] > window[f"{name}WhenTo"]:
+            raise UsageError(f"--{name}-from must not be after --{name}-to")
+        windows.append(window)
+    return windows
+
+
+def _date_arg(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -41,6 +42,9 @@ class Settings:
     concurrency_per_host: int
     config_file: Path
     blogs: tuple[BlogSource, ...] = field(default=())
+    api_base: str = "https://questions-statements-api.parliament.uk"
+    retry_base_delay: float = 2.0
+    refresh_days: int = 7
 
 
 def load_settings(
@@ -52,6 +56,7 @@ def load_settings(
         **(environ if environ is not None else os.environ),
     }
     path = Path(config_file or env.get("PQWATCH_CONFIG") or DEFAULT_CONFIG)
+    data = _read_toml(path)
     return Settings(
         db_url=db_url or env.get("PQWATCH_DB_URL") or "sqlite:///pqwatch.sqlite3",
         smtp_url=env.get("PQWATCH_SMTP_URL") or None,
@@ -62,7 +67,10 @@ def load_settings(
         download_delay=_number(env, "PQWATCH_DOWNLOAD_DELAY", "1", float, minimum=0),
         concurrency_per_host=int(_number(env, "PQWATCH_CONCURRENCY_PER_HOST", "1", int, minimum=1)),
         config_file=path,
-        blogs=_read_sources(path),
+        blogs=_read_sources(path, data),
+        api_base=_read_api_base(path, data),
+        retry_base_delay=_number(env, "PQWATCH_RETRY_BASE_DELAY", "2", float, minimum=0),
+        refresh_days=int(_number(env, "PQWATCH_REFRESH_DAYS", "7", int, minimum=0)),
     )
 
 
@@ -77,13 +85,21 @@ def _number(env: dict[str, str], name: str, default: str, kind: type, *, minimum
     return value
 
 
-def _read_sources(path: Path) -> tuple[BlogSource, ...]:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+
+
+def _read_api_base(path: Path, data: dict[str, Any]) -> str:
+    base = data.get("parliament", {}).get("api_base", Settings.api_base)
+    return check_http_url(str(base), f"{path}: [parliament] api_base")
+
+
+def _read_sources(path: Path, data: dict[str, Any]) -> tuple[BlogSource, ...]:
     blogs = []
     for number, entry in enumerate(data.get("blog", []), start=1):
         urls = entry.get("start_urls")

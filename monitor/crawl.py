@@ -7,12 +7,16 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.detect import detect_changes
+from storage.models import CrawlState
 
 
 @dataclass(frozen=True)
@@ -25,41 +29,48 @@ class CrawlResult:
     reason: str | None = None
 
 
-def run_blog_crawl(
+@dataclass(frozen=True)
+class CrawlOptions:
+    """How politely to crawl, and what to show while crawling."""
+
+    delay: float = 1.0
+    concurrency: int = 1
+    retry_base_delay: float = 2.0
+    progress: bool = False
+    verbose: bool = False
+
+
+def run_crawl(
     sessions: sessionmaker[Session],
     db_url: str,
-    start_urls: list[str],
-    *,
-    delay: float,
-    concurrency: int,
-    max_listing_pages: int = 0,
-    progress: bool = False,
-    verbose: bool = False,
+    spider: str,
+    spider_args: dict[str, Any],
+    options: CrawlOptions,
 ) -> CrawlResult:
-    """Crawl a blog in a subprocess, then turn what it stored into change events."""
+    """Run one spider in a subprocess, then turn what it stored into change events."""
     with tempfile.TemporaryDirectory(prefix="pqwatch-") as folder:
         counts_file = Path(folder, "counts.json")
         command = [
             sys.executable,
             "-m",
             "spiders.run",
-            "blog",
+            spider,
             "--db",
             db_url,
+            "--args",
+            json.dumps(spider_args),
             "--delay",
-            str(delay),
+            str(options.delay),
             "--concurrency",
-            str(concurrency),
-            "--max-listing-pages",
-            str(max_listing_pages),
+            str(options.concurrency),
+            "--retry-base-delay",
+            str(options.retry_base_delay),
             "--counts-file",
             str(counts_file),
         ]
-        for url in start_urls:
-            command += ["--start-url", url]
-        if progress:
+        if options.progress:
             command.append("--progress")
-        if verbose:
+        if options.verbose:
             command.append("--verbose")
         finished = subprocess.run(command, check=False)
         counts = json.loads(counts_file.read_text()) if counts_file.exists() else {}
@@ -70,6 +81,18 @@ def run_blog_crawl(
         events = detect_changes(session)
     failed = bool(reason) or finished.returncode != 0 or counts.get("errors", 0) > 0
     return CrawlResult(counts, events, failed, reason)
+
+
+def run_blog_crawl(
+    sessions: sessionmaker[Session],
+    db_url: str,
+    start_urls: list[str],
+    options: CrawlOptions,
+    max_listing_pages: int = 0,
+) -> CrawlResult:
+    """Crawl a blog from its start URLs."""
+    args = {"start_urls": start_urls, "max_listing_pages": max_listing_pages}
+    return run_crawl(sessions, db_url, "blog", args, options)
 
 
 def summary_line(result: CrawlResult) -> str:
@@ -84,3 +107,75 @@ def summary_line(result: CrawlResult) -> str:
         f"{c.get('answers_removed', 0)} removed, {c.get('dead_links', 0)} dead links, "
         f"{c.get('errors', 0)} errors; {result.events} change events"
     )
+
+
+def daily_windows(today: date, sweep_days: int = 30) -> list[dict[str, str]]:
+    """The routine API windows: answered or corrected since yesterday, and a sweep of questions
+    tabled in the last `sweep_days` and not yet answered (holding answers, withdrawals, transfers)."""
+    yesterday = (today - timedelta(days=1)).isoformat()
+    return [
+        {"answeredWhenFrom": yesterday, "answeredWhenTo": today.isoformat()},
+        {"correctedWhenFrom": yesterday, "correctedWhenTo": today.isoformat()},
+        {
+            "tabledWhenFrom": (today - timedelta(days=sweep_days)).isoformat(),
+            "tabledWhenTo": today.isoformat(),
+            "answered": "Unanswered",
+        },
+    ]
+
+
+def parliament_args(
+    api_base: str,
+    windows: list[dict[str, str]],
+    house: str | None,
+    full_refresh: bool,
+    refresh_days: int,
+) -> dict[str, Any]:
+    """The parliament spider's arguments."""
+    return {
+        "api_base": api_base,
+        "windows": windows,
+        "house": house or "",
+        "full_refresh": full_refresh,
+        "refresh_days": refresh_days,
+    }
+
+
+def run_backfill(
+    sessions: sessionmaker[Session],
+    db_url: str,
+    args: dict[str, Any],
+    start: date,
+    end: date,
+    options: CrawlOptions,
+    chunk_days: int = 7,
+    report: Callable[[str], None] = print,
+) -> bool:
+    """Crawl answered dates from start to end in chunks, resuming after the last finished chunk.
+
+    Returns False when a chunk failed; a rerun starts again at that chunk."""
+    key = f"backfill:{args['api_base']}:{args['house'] or 'Bicameral'}:{start}:{end}"
+    with sessions() as session:
+        state = session.get(CrawlState, key)
+        resume = date.fromisoformat(state.value) + timedelta(days=1) if state else start
+    if resume > start:
+        report(f"backfill resumes at {resume} (done up to {resume - timedelta(days=1)})")
+    day = resume
+    while day <= end:
+        last = min(day + timedelta(days=chunk_days - 1), end)
+        window = {"answeredWhenFrom": day.isoformat(), "answeredWhenTo": last.isoformat()}
+        result = run_crawl(sessions, db_url, "parliament", {**args, "windows": [window]}, options)
+        report(f"backfill {day}..{last}: {summary_line(result)}")
+        if result.failed:
+            report(f"backfill stopped at {day}; run the same command again to resume there")
+            return False
+        with sessions.begin() as session:
+            state = session.get(CrawlState, key)
+            now = datetime.now(UTC).replace(tzinfo=None)
+            if state is None:
+                session.add(CrawlState(name=key, value=last.isoformat(), updated_at=now))
+            else:
+                # A resumable job's bookmark, not history: moving it forward is right.
+                state.value, state.updated_at = last.isoformat(), now
+        day = last + timedelta(days=1)
+    return True

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from monitor.cli_text import render_event_text
-from monitor.crawl import run_blog_crawl, summary_line
+from monitor.crawl import CrawlOptions, run_blog_crawl, summary_line
 from monitor.local_site import LocalSite
 from monitor.sample_blog import generate_blog
 from monitor.views import change_events
@@ -40,10 +40,7 @@ def run_demo(verbose: bool = False) -> int:
                 sessions,
                 db_url,
                 [site.url + "/"],
-                delay=0,
-                concurrency=2,
-                progress=sys.stderr.isatty(),
-                verbose=verbose,
+                CrawlOptions(delay=0, concurrency=2, progress=sys.stderr.isatty(), verbose=verbose),
             )
             print("      " + summary_line(result))
             failed = failed or result.failed

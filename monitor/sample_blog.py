@@ -267,9 +267,7 @@ def _build_posts(n_posts: int, rng: random.Random) -> list[_Post]:
                 ("Replies to Parliamentary Questions on {t}", "Government replies to my questions about {t}")
             )
             title = title.format(t="; and ".join(dict.fromkeys(t for _, t in made)))
-            categories = rng.choice(
-                (("News",), ("Featured parliamentary activity", "News"), ("Parliament",))
-            )
+            categories = rng.choice((("News",), ("Featured parliamentary activity", "News"), ("Parliament",)))
         slug = base = _slugify(title)
         for n in range(2, n_posts + 2):  # WordPress appends -2, -3… to a slug taken that day
             if f"{published:%Y/%m/%d}/{slug}" not in seen:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.misc import load_object
 
 from spiders.discover import same_site
 from spiders.pipelines import load_store_validators
@@ -64,3 +71,88 @@ class RefuseOffsiteRedirects:
         self.crawler.stats.inc_value("pqwatch/errors")
         log.error("%s: refused redirect to %s (off-site or not http)", request.url, target)
         raise IgnoreRequest(f"refused redirect to {target}")
+
+
+def retry_after_seconds(value: bytes | None, now: float | None = None) -> float | None:
+    """Read a Retry-After header: delta seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class BackoffRetry:
+    """Retry 429 and 5xx responses (and a JSON body carrying `"status": 500`) with exponential
+    back-off, honouring Retry-After. Replaces Scrapy's RetryMiddleware, which retries at once."""
+
+    def __init__(self, crawler: Crawler, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.codes = set(settings.getlist("RETRY_HTTP_CODES"))
+        self.times = settings.getint("RETRY_TIMES")
+        self.base = settings.getfloat("PQWATCH_RETRY_BASE_DELAY")
+        self.cap = settings.getfloat("PQWATCH_RETRY_MAX_DELAY")
+        self.sleep = sleep
+        self.exceptions = tuple(
+            load_object(name) if isinstance(name, str) else name
+            for name in settings.getlist("RETRY_EXCEPTIONS")
+        )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetry:
+        """Build the middleware from the crawl's retry settings."""
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        """Wait and retry a failed response; hand it on once retries are spent."""
+        status = response.status
+        if status not in self.codes and json_error_status(response) is None:
+            return response
+        reason = f"HTTP {status}" if status in self.codes else "error status inside the JSON body"
+        return await self._retry(request, reason, response.headers.get(b"Retry-After")) or response
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        """Retry a timeout or a dropped connection the same way."""
+        if isinstance(exception, self.exceptions):
+            return await self._retry(request, type(exception).__name__, None)
+        return None
+
+    async def _retry(self, request: Request, reason: str, retry_after: bytes | None) -> Request | None:
+        attempt = request.meta.get("retry_times", 0)
+        if attempt >= self.times:
+            return None
+        delay = retry_after_seconds(retry_after)
+        if delay is None:
+            delay = self.base * 2**attempt
+        delay = min(delay, self.cap)
+        log.warning(
+            "%s: %s; retrying in %.1f s (attempt %d of %d)",
+            request.url,
+            reason,
+            delay,
+            attempt + 1,
+            self.times,
+        )
+        # Why: sleeping here holds this request's download slot, so the host gets a real pause.
+        await self.sleep(delay)
+        spider = self.crawler.spider
+        assert spider is not None
+        return get_retry_request(request, spider=spider, reason=reason, max_retry_times=self.times)
+
+
+def json_error_status(response: Response) -> int | None:
+    """Return the error status a small JSON body carries (`{"status": 500, ...}`), else None."""
+    body = response.body
+    if len(body) > 4096 or not body.lstrip().startswith(b"{") or b'"status"' not in body:
+        return None
+    try:
+        status = json.loads(body).get("status")
+    except (ValueError, AttributeError):
+        return None
+    return status if isinstance(status, int) and status >= 500 else None

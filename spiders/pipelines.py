@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
-from spiders.records import PageFetched, PageGone
+from spiders.records import ListFingerprintSeen, PageFetched, PageGone
 from storage.db import open_database
-from storage.record import load_validators, record_gone, record_page
+from storage.record import (
+    load_fingerprints,
+    load_validators,
+    record_gone,
+    record_page,
+    remember_fingerprint,
+)
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -20,6 +27,13 @@ def load_store_validators(db_url: str) -> dict[str, tuple[str | None, str | None
     sessions = open_database(db_url)
     with sessions() as session:
         return load_validators(session)
+
+
+def load_store_fingerprints(db_url: str) -> dict[int, tuple[str, datetime]]:
+    """Return the API list fingerprints by question id, to skip unchanged details."""
+    sessions = open_database(db_url)
+    with sessions() as session:
+        return load_fingerprints(session)
 
 
 class StoragePipeline:
@@ -58,6 +72,8 @@ class StoragePipeline:
                     self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
                     self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
                     self.stats.inc_value("pqwatch/answers_removed", outcome.removed)
+                elif isinstance(item, ListFingerprintSeen):
+                    remember_fingerprint(session, item.api_id, item.fingerprint, item.refreshed_at)
                 elif isinstance(item, PageGone):
                     removed = record_gone(session, url=item.url, observed_at=item.fetched_at)
                     self.stats.inc_value("pqwatch/answers_removed", removed)

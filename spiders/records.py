@@ -95,3 +95,12 @@ class PageGone:
     url: str
     status: int
     fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class ListFingerprintSeen:
+    """A question's API list entry whose detail has just been stored in full."""
+
+    api_id: int
+    fingerprint: str
+    refreshed_at: datetime

@@ -16,8 +16,9 @@ from scrapy.settings import Settings
 
 from spiders import settings as default_settings
 
-SPIDERS = {"blog": "blog"}  # names in SPIDER_MODULES
+SPIDERS = ("blog", "parliament")  # names in SPIDER_MODULES
 COUNTS = (
+    "questions_listed",
     "pages_fetched",
     "not_modified",
     "duplicates",
@@ -30,7 +31,9 @@ COUNTS = (
 )
 
 
-def crawl_settings(db_url: str, delay: float, concurrency: int, progress: bool, verbose: bool) -> Settings:
+def crawl_settings(
+    db_url: str, delay: float, concurrency: int, progress: bool, verbose: bool, retry_base_delay: float
+) -> Settings:
     """Return the crawl's settings: the defaults with this run's choices on top."""
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
@@ -39,6 +42,7 @@ def crawl_settings(db_url: str, delay: float, concurrency: int, progress: bool, 
     settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="cmdline")
     settings.set("CONCURRENT_REQUESTS", max(8, concurrency), priority="cmdline")
     settings.set("PQWATCH_PROGRESS", progress, priority="cmdline")
+    settings.set("PQWATCH_RETRY_BASE_DELAY", retry_base_delay, priority="cmdline")
     if delay == 0:
         # AutoThrottle would raise the delay again; an explicit 0 is a local benchmark.
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
@@ -51,7 +55,7 @@ def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> d
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
-    crawler = process.create_crawler(SPIDERS[spider])
+    crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_args)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
@@ -66,20 +70,20 @@ def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> d
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, crawl, write the counts; exit 1 when the crawl met errors."""
     parser = argparse.ArgumentParser(prog="python -m spiders.run")
-    parser.add_argument("spider", choices=sorted(SPIDERS))
+    parser.add_argument("spider", choices=SPIDERS)
     parser.add_argument("--db", required=True)
-    parser.add_argument("--start-url", action="append", default=[])
+    parser.add_argument("--args", default="{}", help="the spider's arguments as a JSON object")
     parser.add_argument("--delay", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=1)
-    parser.add_argument("--max-listing-pages", type=int, default=0)
+    parser.add_argument("--retry-base-delay", type=float, default=2.0)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--counts-file", type=Path, required=True)
     args = parser.parse_args(argv)
-    settings = crawl_settings(args.db, args.delay, args.concurrency, args.progress, args.verbose)
-    counts = run_crawl(
-        args.spider, {"start_urls": args.start_url, "max_listing_pages": args.max_listing_pages}, settings
+    settings = crawl_settings(
+        args.db, args.delay, args.concurrency, args.progress, args.verbose, args.retry_base_delay
     )
+    counts = run_crawl(args.spider, json.loads(args.args), settings)
     args.counts_file.write_text(json.dumps(counts))
     return 1 if counts["errors"] else 0
 

@@ -1,7 +1,7 @@
 """Scrapy settings: polite and secure by default. The CLI overrides delay and concurrency."""
 
 BOT_NAME = "pqwatch"
-SPIDER_MODULES = ["spiders.blog"]
+SPIDER_MODULES = ["spiders.blog", "spiders.parliament"]
 USER_AGENT = "pqwatch/0.1 (written-answers change monitor; +https://github.com/pqwatch/pqwatch)"
 
 # Polite: robots.txt, one request at a time per host, a delay, AutoThrottle.
@@ -12,7 +12,9 @@ DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-RETRY_TIMES = 2
+RETRY_TIMES = 3
+PQWATCH_RETRY_BASE_DELAY = 2.0  # seconds before the first retry; doubled each time
+PQWATCH_RETRY_MAX_DELAY = 120.0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
 
@@ -27,6 +29,8 @@ REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.BackoffRetry": 550,
     "spiders.middlewares.ConditionalRequests": 560,
     # Above RedirectMiddleware (600): sees a 3xx before it is followed.
     "spiders.middlewares.RefuseOffsiteRedirects": 650,

@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Body, HttpValidator, Question, Source, Version
+from storage.models import Body, HttpValidator, ListFingerprint, Question, Source, Version
 
 # The fields of a version that make its content; the hash covers exactly these.
 CONTENT_FIELDS = (
@@ -358,3 +358,21 @@ def _column_value(value: object) -> object:
 def count_versions(session: Session) -> int:
     """Return how many versions are stored (for summaries and tests)."""
     return session.scalar(select(func.count(Version.id))) or 0
+
+
+def load_fingerprints(session: Session) -> dict[int, tuple[str, datetime]]:
+    """Return every remembered API list fingerprint, and when its detail was read, by question id."""
+    rows = session.execute(
+        select(ListFingerprint.api_id, ListFingerprint.fingerprint, ListFingerprint.refreshed_at)
+    )
+    return {api_id: (fingerprint, refreshed) for api_id, fingerprint, refreshed in rows}
+
+
+def remember_fingerprint(session: Session, api_id: int, fingerprint: str, refreshed_at: datetime) -> None:
+    """Keep the list fingerprint of a question whose detail was just read in full."""
+    existing = session.get(ListFingerprint, api_id)
+    if existing is None:
+        session.add(ListFingerprint(api_id=api_id, fingerprint=fingerprint, refreshed_at=refreshed_at))
+    else:
+        # A cache of what the list said, not history: overwriting is right.
+        existing.fingerprint, existing.refreshed_at = fingerprint, refreshed_at

@@ -62,3 +62,9 @@ def site():
     with LocalSite() as running:
         running.replace(site_pages(running.url), redirects={"/?p=25324": P1})
         yield running
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries back off for hundredths of a second in tests, not seconds."""
+    monkeypatch.setenv("PQWATCH_RETRY_BASE_DELAY", "0.01")

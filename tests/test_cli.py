@@ -4,6 +4,7 @@ and the offline demo."""
 from __future__ import annotations
 
 import csv
+import json
 import io
 import subprocess
 import sys
@@ -79,8 +80,8 @@ def test_a_manual_crawl_shows_progress(site, db_url, tmp_path):
             db_url,
             "--delay",
             "0",
-            "--start-url",
-            site.url + "/",
+            "--args",
+            json.dumps({"start_urls": [site.url + "/"]}),
             "--progress",
             "--counts-file",
             str(tmp_path / "c.json"),

@@ -1,0 +1,260 @@
+"""Parse a written-question detail page of questions-statements.parliament.uk into one record.
+
+The live markup was never captured, so the page is read by the labels it shows ("Asked by",
+"UIN 7926, tabled on 5 January 2024", "Answered on" ...) in its text, not by CSS classes: a
+redesign that keeps the wording keeps working. Pure: HTML text and URL in, a record out; no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+
+from spiders.normalise import element_to_text, normalise_body_name, normalise_inline, normalise_uin, parse_date
+from spiders.records import AnswerRecord, Attachment
+
+_DETAIL_URL = re.compile(r"/written-questions/detail/(\d{4}-\d{2}-\d{2})/([A-Za-z]{0,2}\d+)/?(?:[?#]|$)")
+_UIN = r"(?:HL\s?\d+|\d{1,6})"
+# Controls and chrome are never content. <del> is the struck-out side of the "show changes"
+# view: text the corrected answer no longer says.
+_DROP = (
+    "//script|//style|//noscript|//template|//svg|//iframe|//nav|//footer|//button|//input|//select"
+    "|//del|//*[contains(concat(' ', normalize-space(@class), ' '), ' del ')]|//header[not(ancestor::main)]"
+    "|//*[contains(@id, 'cookie') or contains(@class, 'cookie')]"
+)
+_ROOTS = ("//main", "//*[@id='main-content']", "//body")
+# Page titles that are the site's, not the question's.
+_GENERIC_HEADINGS = {"written questions", "written questions and answers", "written questions, answers and statements"}
+_LABELS = [
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in [
+        ("body", r"(?:Question for|Asked to)\s*:?\s+(?P<value>.+)"),
+        ("uin", rf"UIN\s*:?\s*(?P<uin>{_UIN})\s*(?:,?\s*tabled on\s*:?\s*(?P<value>.+))?"),
+        ("tabled", r"(?:Tabled|Asked) on\s*:?\s*(?P<value>.+)"),
+        ("asked_by", r"Asked by\s*:?\s*(?P<value>.*)"),
+        ("question", r"Question\s*:?"),
+        ("answered_on", r"Answered on\s*:?\s*(?P<value>.*)"),
+        ("answered_by", r"Answered by\s*:?\s*(?P<value>.*)"),
+        ("holding", r"Holding answer received on\s*:?\s*(?P<value>.+?)\.?"),
+        ("corrected_on", r"(?:Answer )?corrected on\s*:?\s*(?P<value>.+?)\.?"),
+        ("corrected", r"Corrected answer(?:\s+by\s*:?\s*(?P<value>.+))?\s*:?"),
+        ("corrected_by", r"Corrected by\s*:?\s*(?P<value>.+)"),
+        ("original", r"Original answer\s*:?"),
+        ("grouped", r"This question was grouped with the following question(?:\(s\)|s)? for answer\s*:?"),
+        ("grouped", r"Grouped questions?\s*:\s*(?P<value>.*)"),
+        ("withdrawn", r"(?:Question withdrawn|This question was withdrawn(?:\s+on\s+.+)?)\.?"),
+        ("attachments", r"Attachments?(?:\s*\(\d+\))?\s*:?"),
+        ("house", r"(?:House of )?(?P<value>Lords|Commons)"),
+        ("stop", r"(?:Share|Print) this (?:page|question)|Back to (?:top|search results|written questions)"),
+        # Why: badges and toggles that say nothing the record keeps ("[N]" is the named-day mark).
+        ("ignore", r"\[[NR]\]|Named day|(?:Due|Date) for answer\b.{0,40}|(?:Show|Hide) (?:the )?(?:original|corrected|changes)\b.{0,20}"),
+    ]
+]
+# Labels that open a section of their own; every other label is a fact on one line.
+_SECTION_OPENERS = {"asked_by", "question", "answered_on", "answered_by", "corrected", "original", "grouped"}
+_SECTION_OPENERS |= {"attachments", "stop"}
+_BODY_WORDS = re.compile(
+    r"\b(?:Department|Ministry|Office|Treasury|Commission|Committee|Attorney General|Advocate General|"
+    r"Leader of the House|Deputy Speaker|Chairman of Committees)\b"
+)
+
+
+@dataclass
+class _Line:
+    text: str
+    new_paragraph: bool
+
+
+@dataclass
+class _Scan:
+    facts: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, list[_Line]] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+
+
+def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
+    """Read a written-question detail page into its record; ValueError names the URL if it is not one."""
+    tree = lxml_html.document_fromstring(html_text or "<html></html>")
+    for node in tree.xpath(_DROP):
+        if node.getparent() is not None:
+            node.drop_tree()
+    root = next((found[0] for xpath in _ROOTS if (found := tree.xpath(xpath))), tree)
+    scan = _scan(_lines(element_to_text(root)))
+    from_url = _DETAIL_URL.search(url)
+    if "/written-statements/" in url or not ({"uin", "body", "asked_by"} & scan.facts.keys()):
+        raise ValueError(f"{url}: not a written-question page (no 'UIN', 'Question for' or 'Asked by' label)")
+    raw_uin = scan.facts.get("uin") or (from_url[2] if from_url else None)
+    if not raw_uin:
+        raise ValueError(f"{url}: written-question page without a UIN on the page or in the URL")
+    house, uin = normalise_uin(raw_uin)
+    question = _join(scan.sections.get("question", []))
+    if not question:
+        raise ValueError(f"{url}: written question {uin} has no question text")
+    corrected = _join(scan.sections.get("corrected", []))
+    answered_by = [line.text for line in scan.sections.get("answered_by", [])]
+    withdrawn = "withdrawn" in scan.flags
+    try:
+        tabled = _date(scan.facts.get("tabled") or (from_url[1] if from_url else None))
+        answered, holding = _date(scan.facts.get("answered_on")), _date(scan.facts.get("holding"))
+        date_corrected = _date(scan.facts.get("corrected_on"))
+    except ValueError as error:
+        raise ValueError(f"{url}: {error}") from None
+    return AnswerRecord(
+        house=scan.facts.get("house", house),
+        uin=uin,
+        date_tabled=tabled,
+        question_text=question,
+        answer_text="" if withdrawn else corrected or _join(scan.sections.get("answer", [])),
+        asking_member=_member(scan.facts.get("asked_by")),
+        answering_member=_member(answered_by[0]) if answered_by and not _is_body(answered_by[0]) else None,
+        answering_body=normalise_body_name(scan.facts.get("body")) or _body_after(answered_by),
+        date_answered=answered,
+        grouped_with=_grouped(tree, scan.sections.get("grouped", []), uin, url),
+        heading=_heading(root),
+        is_holding=holding is not None and answered is None and not withdrawn,
+        date_holding_answer=holding,
+        is_correction=bool(corrected) or date_corrected is not None,
+        date_corrected=date_corrected,
+        is_withdrawn=withdrawn,
+        correcting_member=_member(scan.facts.get("corrected_by")),
+        original_answer_text=_join(scan.sections.get("original", [])) or None,
+        attachments=_attachments(root, url),
+    )
+
+
+def _lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    for paragraph in text.split("\n\n"):
+        lines += [_Line(line.strip(), i == 0) for i, line in enumerate(paragraph.split("\n")) if line.strip()]
+    return lines
+
+
+def _label(text: str) -> tuple[str, re.Match[str]] | None:
+    return next(((kind, m) for kind, pattern in _LABELS if (m := pattern.fullmatch(text))), None)
+
+
+def _scan(lines: list[_Line]) -> _Scan:
+    """Walk the page text once: one-line labels become facts, section labels collect the lines after."""
+    scan = _Scan()
+    section = "header"
+    for line in lines:
+        kind, match = _label(line.text) or ("", None)
+        value = normalise_inline(match.groupdict().get("value") or "") if match else ""
+        before_question = "question" not in scan.sections
+        # A grouped question shows its own UIN, member and text: content there, not this page's facts.
+        if section == "grouped" and kind not in _SECTION_OPENERS - {"asked_by", "question"}:
+            kind = ""
+        # "Lords" or "Commons" alone on a line labels the house only in the page's header.
+        if kind == "house" and not before_question:
+            kind = ""
+        # A "Corrected answer" badge above the question flags the correction but holds no answer.
+        if kind in ("corrected", "original") and before_question:
+            scan.flags.add(kind)
+            kind = "ignore"
+        if kind == "ignore":
+            continue
+        if not kind:
+            if section in ("header", "asked_by") and before_question and line.text.startswith("To ask"):
+                section = "question"
+            if section == "asked_by" and "asked_by" not in scan.facts:
+                scan.facts["asked_by"] = line.text
+            elif section == "answer" and "answered_on" not in scan.facts and _is_date(line.text):
+                scan.facts["answered_on"] = line.text
+            else:
+                scan.sections.setdefault(section, []).append(line)
+            continue
+        if kind == "uin" and match:
+            scan.facts.setdefault("uin", match["uin"])
+        if kind == "withdrawn":
+            scan.flags.add(kind)
+        elif value:
+            fact = {"corrected": "corrected_by", "uin": "tabled"}.get(kind, kind)
+            scan.facts.setdefault(fact, value.title() if kind == "house" else value)
+        if kind in _SECTION_OPENERS:
+            section = "answer" if kind == "answered_on" else kind
+            scan.sections.setdefault(section, [])
+            if kind in ("grouped", "answered_by") and value:
+                scan.sections[section].append(_Line(value, True))
+    return scan
+
+
+def _is_date(text: str) -> bool:
+    try:
+        parse_date(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _date(text: str | None) -> date | None:
+    return parse_date(text) if text else None
+
+
+def _join(lines: list[_Line]) -> str:
+    out: list[str] = []
+    for line in lines:
+        if out:
+            out.append("\n\n" if line.new_paragraph else "\n")
+        out.append(line.text)
+    return "".join(out).strip()
+
+
+def _member(text: str | None) -> str | None:
+    """Keep the name of a member card: no "(Constituency)", no ", Party, Constituency" after it."""
+    if not text:
+        return None
+    name = re.split(r"\s+[-–—]\s+|,", re.sub(r"\s*\([^()]*\)\s*$", "", text))[0]
+    return normalise_inline(name) or None
+
+
+def _is_body(text: str) -> bool:
+    return bool(_BODY_WORDS.search(text))
+
+
+def _body_after(answered_by: list[str]) -> str | None:
+    # Why: the site prints the answering body on its own line under "Answered by" (and, on some
+    # pages, with no minister's name before it).
+    return next((normalise_body_name(text) for text in answered_by[:2] if _is_body(text)), None)
+
+
+def _grouped(tree: lxml_html.HtmlElement, lines: list[_Line], own_uin: str, url: str) -> tuple[str, ...]:
+    """UINs named in the grouped section, plus those only in the href of a link shown there."""
+    text = "\n".join(line.text for line in lines)
+    found = re.findall(rf"\bUIN\s*:?\s*({_UIN})|[\[(]({_UIN})[\])]|^({_UIN})$", text, re.I | re.M)
+    uins = {normalise_uin(next(u for u in groups if u))[1] for groups in found}
+    shown = {line.text for line in lines}
+    for link in tree.xpath("//a[@href]"):
+        href = _DETAIL_URL.search(urljoin(url, link.get("href")))
+        if href and normalise_inline(link.text_content()) in shown:
+            uins.add(normalise_uin(href[2])[1])
+    # Sorted as the API parser sorts them, so the two sources compare equal.
+    return tuple(sorted(uins - {own_uin}))
+
+
+def _heading(root: lxml_html.HtmlElement) -> str | None:
+    for node in root.xpath(".//h1") + root.xpath(".//*[contains(@class, 'heading')]"):
+        text = normalise_inline(node.text_content())
+        if text and text.lower() not in _GENERIC_HEADINGS and not _label(text):
+            return text
+    return None
+
+
+def _attachments(root: lxml_html.HtmlElement, url: str) -> tuple[Attachment, ...]:
+    """The links that follow an "Attachments" label, up to the next label, in document order."""
+    out: list[Attachment] = []
+    collecting = False
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag != "a" and (found := _label(normalise_inline(node.text_content()))):
+            collecting = found[0] == "attachments"
+        elif collecting and node.tag == "a" and node.get("href"):
+            title = normalise_inline(node.text_content())
+            # Why: the link text ends with the file's type and size, "(PDF, 245 KB)".
+            kind = re.search(r"\s*\((?P<type>[A-Za-z]{2,5})\b[^()]*\)$", title)
+            file_type = kind["type"].upper() if kind else None
+            out.append(Attachment(title[: kind.start()] if kind else title, urljoin(url, node.get("href")), file_type))
+    return tuple(out)
