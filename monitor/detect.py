@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +49,7 @@ class Change:
     field: str
     old: str | None
     new: str | None
+    detail: dict[str, Any] | None = None
 
 
 def detect_version_changes(previous: Version, current: Version) -> list[Change]:
@@ -67,7 +70,7 @@ def _state_changes(old: Version, new: Version) -> Iterator[Change]:
     if (not old.is_correction and new.is_correction) or (
         new.date_corrected and old.date_corrected != new.date_corrected
     ):
-        yield Change("corrected", "answer_text", old.answer_text, new.answer_text)
+        yield Change("corrected", "answer_text", old.answer_text, new.answer_text, _correction(new))
     if not old.is_withdrawn and new.is_withdrawn:
         yield Change("withdrawn", "is_withdrawn", "false", "true")
     if sorted(old.grouped_with or []) != sorted(new.grouped_with or []):
@@ -99,6 +102,28 @@ RULES: tuple[Callable[[Version, Version], Iterator[Change]], ...] = (
     _answer_changes,
     _field_changes,
 )
+
+
+def first_sighting_changes(version: Version) -> list[Change]:
+    """Return the events of a question seen for the first time: `new`, plus the state it is in."""
+    changes = [Change("new", "", None, None)]
+    if version.is_holding:
+        changes.append(Change("holding_answer", "is_holding", None, "true"))
+    if version.is_correction and version.original_answer_text:
+        changes.append(
+            Change(
+                "corrected",
+                "answer_text",
+                version.original_answer_text,
+                version.answer_text,
+                _correction(version),
+            )
+        )
+    return changes
+
+
+def _correction(version: Version) -> dict[str, Any]:
+    return {"date_corrected": _text(version.date_corrected), "correcting_member": version.correcting_member}
 
 
 def _text(value: object) -> str | None:
@@ -136,28 +161,93 @@ def detect_changes(session: Session, now: datetime | None = None) -> int:
         if previous is None and version.seq > 1:
             changes = []  # a removed copy re-appearing unchanged has nothing new to say
         elif previous is None:
-            changes = [Change("new", "", None, None)] if _first_sighting(session, version) else []
+            changes = first_sighting_changes(version) if _first_sighting(session, version) else []
         else:
             changes = detect_version_changes(previous, version)
         for change in changes:
-            session.add(
-                ChangeEvent(
-                    question_id=version.question_id,
-                    version_id=version.id,
-                    kind=change.kind,
-                    field=change.field,
-                    old=change.old,
-                    new=change.new,
-                    diff=word_diff(change.old, change.new) if change.field in TEXT_FIELDS else None,
-                    source_kind=source.kind,
-                    source_url=source.url,
-                    detected_at=detected_at,
-                )
-            )
+            session.add(_event(version, change, source, detected_at))
             count += 1
         cursor.last_version_id = version.id
     session.flush()
+    for question_id in dict.fromkeys(v.question_id for v in batch):
+        count += _record_disagreements(session, question_id, detected_at)
+    session.flush()
     return count
+
+
+OFFICIAL_KINDS = ("api", "html", "hansard")  # best first
+_WORDS = re.compile(r"[\w']+")
+
+
+def compare_copies(official: Version, copy: Version) -> list[Change]:
+    """Return where a blog copy disagrees with the official record beyond formatting (pure)."""
+    changes = []
+    for field in ("answer_text", "question_text"):
+        ours, theirs = getattr(official, field), getattr(copy, field)
+        if ours and theirs and _WORDS.findall(ours.lower()) != _WORDS.findall(theirs.lower()):
+            changes.append(Change("sources_disagree", field, ours, theirs))
+    if official.date_answered and copy.date_answered and official.date_answered != copy.date_answered:
+        changes.append(
+            Change(
+                "sources_disagree", "date_answered", _text(official.date_answered), _text(copy.date_answered)
+            )
+        )
+    return changes
+
+
+def _record_disagreements(session: Session, question_id: int, detected_at: datetime) -> int:
+    """Compare the best official copy of a question with each blog copy; store new disagreements."""
+    latest = session.execute(
+        select(Version, Source)
+        .join(Source, Source.id == Version.source_id)
+        .where(Version.question_id == question_id, Version.status == "present")
+        .order_by(Version.seq)
+    ).all()
+    newest: dict[int, tuple[Version, Source]] = {}
+    for version, source in latest:
+        newest[source.id] = (version, source)  # ordered by seq: the last one per source wins
+    official = sorted(
+        (pair for pair in newest.values() if pair[1].kind in OFFICIAL_KINDS),
+        key=lambda pair: OFFICIAL_KINDS.index(pair[1].kind),
+    )
+    if not official:
+        return 0
+    official_version, official_source = official[0]
+    count = 0
+    for version, source in newest.values():
+        if source.kind != "blog":
+            continue
+        for change in compare_copies(official_version, version):
+            exists = session.scalar(
+                select(ChangeEvent.id).where(
+                    ChangeEvent.version_id == version.id,
+                    ChangeEvent.kind == change.kind,
+                    ChangeEvent.field == change.field,
+                )
+            )
+            if exists:
+                continue  # this copy's disagreement on this field is already on record
+            detail = {"official_url": official_source.url, "official_kind": official_source.kind}
+            session.add(_event(version, replace(change, detail=detail), source, detected_at))
+            count += 1
+    return count
+
+
+def _event(version: Version, change: Change, source: Source, detected_at: datetime) -> ChangeEvent:
+    """The stored form of a change seen in `version` of `source`."""
+    return ChangeEvent(
+        question_id=version.question_id,
+        version_id=version.id,
+        kind=change.kind,
+        field=change.field,
+        old=change.old,
+        new=change.new,
+        diff=word_diff(change.old, change.new) if change.field in TEXT_FIELDS else None,
+        detail=change.detail,
+        source_kind=source.kind,
+        source_url=source.url,
+        detected_at=detected_at,
+    )
 
 
 def _previous_present(session: Session, version: Version) -> Version | None:

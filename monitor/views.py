@@ -132,6 +132,7 @@ def change_events(session: Session, since: datetime | None = None) -> Iterator[d
             "old": event.old,
             "new": event.new,
             "diff": event.diff,
+            "detail": event.detail,
             "source_kind": event.source_kind,
             "source_url": event.source_url,
             "detected_at": event.detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
