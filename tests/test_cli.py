@@ -4,8 +4,8 @@ and the offline demo."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import subprocess
 import sys
 

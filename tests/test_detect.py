@@ -152,3 +152,63 @@ def test_text_diff_rendering_cuts_long_unchanged_runs_but_keeps_the_change():
     assert rendered.startswith("…") and rendered.endswith("[-old-]{+new+} ending.")
     assert len(rendered) < 120
     assert render_diff_text(word_diff(old, old + " More."), context=None).startswith("word word")
+
+
+def _record_as(sessions, kind, url, answer, at):
+    with sessions.begin() as s:
+        record_page(s, source_kind=kind, url=url, answers=[answer], observed_at=at)
+    with sessions.begin() as s:
+        detect_changes(s, now=at)
+
+
+def test_a_blog_copy_that_disagrees_with_the_official_record_is_reported_once(sessions):
+    official = replace(
+        ANSWER, api_id=1, answered_at=None, answer_text="The Commissioner was met on 1 October."
+    )
+    _record_as(sessions, "blog", URL, ANSWER, T[0])
+    _record_as(sessions, "api", "https://api.example/questions/1", official, T[1])
+    _record_as(sessions, "api", "https://api.example/questions/1", official, T[2])  # unchanged
+    with sessions() as s:
+        events = [e for e in change_events(s) if e["kind"] == "sources_disagree"]
+    assert [(e["field"], e["old"], e["new"], e["source_url"]) for e in events] == [
+        ("answer_text", official.answer_text, ANSWER.answer_text, URL)
+    ]
+    assert events[0]["detail"] == {"official_url": "https://api.example/questions/1", "official_kind": "api"}
+
+
+def test_formatting_differences_between_copies_are_not_a_disagreement(sessions):
+    reformatted = replace(
+        ANSWER, api_id=1, answered_at=None, answer_text="I will be meeting the  commissioner\n\nshortly"
+    )
+    _record_as(sessions, "blog", URL, ANSWER, T[0])
+    _record_as(sessions, "api", "https://api.example/questions/1", reformatted, T[1])
+    assert [k for k, _ in _kinds(sessions)] == ["new"]
+
+
+def test_a_correction_event_names_the_date_and_the_correcting_minister(sessions):
+    official = replace(ANSWER, api_id=1)
+    _record_as(sessions, "api", "https://api.example/questions/1", official, T[0])
+    corrected = replace(
+        official,
+        is_correction=True,
+        date_corrected=date(2021, 10, 1),
+        correcting_member="Lord Sharpe of Epsom",
+        answer_text="I met the Commissioner on 28 September.",
+        original_answer_text=ANSWER.answer_text,
+    )
+    _record_as(sessions, "api", "https://api.example/questions/1", corrected, T[1])
+    with sessions() as s:
+        event = next(e for e in change_events(s) if e["kind"] == "corrected")
+    assert (event["old"], event["new"]) == (ANSWER.answer_text, corrected.answer_text)
+    assert event["detail"] == {"date_corrected": "2021-10-01", "correcting_member": "Lord Sharpe of Epsom"}
+
+
+def test_a_question_first_seen_with_a_holding_answer_says_so(sessions):
+    _record_as(
+        sessions,
+        "api",
+        "https://api.example/questions/1",
+        replace(ANSWER, api_id=1, is_holding=True, answer_text="I shall reply shortly."),
+        T[0],
+    )
+    assert [k for k, _ in _kinds(sessions)] == ["new", "holding_answer"]
