@@ -94,11 +94,18 @@ def problem(status: int, detail: str, instance: str) -> dict[str, Any]:
     """An ASP.NET ProblemDetails object."""
     return {
         "type": PROBLEM_TYPES.get(status, "about:blank"),
-        "title": HTTPStatus(status).phrase,
+        "title": _phrase(status),
         "status": status,
         "detail": detail,
         "instance": instance,
     }
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 # --- query parsing and filtering --------------------------------------------------------------
@@ -234,9 +241,8 @@ class _Snapshot:
     def ordered(self) -> list[Question]:
         """All questions by dateAnswered descending (unanswered last), then id ascending."""
         by_id = sorted(self.questions.values(), key=lambda r: r["id"])
-        return sorted(
-            by_id, key=lambda r: r["dateAnswered"] or "", reverse=True
-        )  # stable: ids stay ascending
+        # A reversed sort is still stable, so equal dates keep their ids ascending.
+        return sorted(by_id, key=lambda r: r["dateAnswered"] or "", reverse=True)
 
     @cached_property
     def by_date_uin(self) -> dict[tuple[str, str], Question]:
