@@ -146,33 +146,80 @@ def detect_changes(session: Session, now: datetime | None = None) -> int:
     if cursor is None:
         cursor = DetectCursor(name=_CURSOR, last_version_id=0)
         session.add(cursor)
-    count = 0
     batch = session.scalars(
         select(Version).where(Version.id > cursor.last_version_id).order_by(Version.id)
     ).all()
-    sources = (
-        {s.id: s for s in session.scalars(select(Source).where(Source.id.in_({v.source_id for v in batch})))}
-        if batch
-        else {}
-    )
-    for version in batch:
-        previous = _previous_present(session, version)
-        source = sources[version.source_id]
-        if previous is None and version.seq > 1:
-            changes = []  # a removed copy re-appearing unchanged has nothing new to say
-        elif previous is None:
-            changes = first_sighting_changes(version) if _first_sighting(session, version) else []
-        else:
-            changes = detect_version_changes(previous, version)
-        for change in changes:
-            session.add(_event(version, change, source, detected_at))
-            count += 1
-        cursor.last_version_id = version.id
-    session.flush()
-    for question_id in dict.fromkeys(v.question_id for v in batch):
-        count += _record_disagreements(session, question_id, detected_at)
+    if not batch:
+        return 0
+    history = _History(session, {v.question_id for v in batch})
+    count = 0
+    with session.no_autoflush:
+        for version in batch:
+            previous = history.previous(version)
+            if previous is None and version.seq > 1:
+                changes = []  # a removed copy re-appearing unchanged has nothing new to say
+            elif previous is None:
+                changes = first_sighting_changes(version) if history.first_of_question(version) else []
+            else:
+                changes = detect_version_changes(previous, version)
+            for change in changes:
+                session.add(_event(version, change, history.sources[version.source_id], detected_at))
+                count += 1
+        cursor.last_version_id = batch[-1].id
+        for question_id in dict.fromkeys(v.question_id for v in batch):
+            count += _record_disagreements(session, history, question_id, detected_at)
     session.flush()
     return count
+
+
+class _History:
+    """Every version of the questions a batch touches, read in a few queries, not one per version."""
+
+    CHUNK = 500  # ids per IN (...) list
+
+    def __init__(self, session: Session, question_ids: set[int]) -> None:
+        ids = sorted(question_ids)
+        rows: list[Any] = []
+        for start in range(0, len(ids), self.CHUNK):
+            rows += session.execute(
+                select(Version, Source)
+                .join(Source, Source.id == Version.source_id)
+                .where(Version.question_id.in_(ids[start : start + self.CHUNK]))
+                .order_by(Version.id)
+            ).all()
+        self.sources = {source.id: source for _, source in rows}
+        # question id -> source id -> that source's versions of it, by seq
+        self.chains: dict[int, dict[int, list[Version]]] = {}
+        self.first_id: dict[int, int] = {}
+        for version, _ in rows:
+            self.chains.setdefault(version.question_id, {}).setdefault(version.source_id, []).append(version)
+            self.first_id.setdefault(version.question_id, version.id)
+        for by_source in self.chains.values():
+            for chain in by_source.values():
+                chain.sort(key=lambda v: v.seq)
+
+    def previous(self, version: Version) -> Version | None:
+        """The version this one is compared with: the same source's last one before it.
+
+        A removal is compared with the last version (to say it went); a re-appearance with the
+        last *present* version, so A -> gone -> A says nothing new about the text."""
+        earlier = [v for v in self.chains[version.question_id][version.source_id] if v.seq < version.seq]
+        if version.status == "present":
+            earlier = [v for v in earlier if v.status == "present"]
+        return earlier[-1] if earlier else None
+
+    def first_of_question(self, version: Version) -> bool:
+        """Say whether no source had shown this question before this version."""
+        return self.first_id[version.question_id] == version.id
+
+    def newest_present(self, question_id: int) -> list[tuple[Version, Source]]:
+        """The latest present version of each source of a question."""
+        out = []
+        for source_id, chain in self.chains[question_id].items():
+            present = [v for v in chain if v.status == "present"]
+            if present:
+                out.append((present[-1], self.sources[source_id]))
+        return out
 
 
 OFFICIAL_KINDS = ("api", "html", "hansard")  # best first
@@ -195,26 +242,20 @@ def compare_copies(official: Version, copy: Version) -> list[Change]:
     return changes
 
 
-def _record_disagreements(session: Session, question_id: int, detected_at: datetime) -> int:
+def _record_disagreements(
+    session: Session, history: _History, question_id: int, detected_at: datetime
+) -> int:
     """Compare the best official copy of a question with each blog copy; store new disagreements."""
-    latest = session.execute(
-        select(Version, Source)
-        .join(Source, Source.id == Version.source_id)
-        .where(Version.question_id == question_id, Version.status == "present")
-        .order_by(Version.seq)
-    ).all()
-    newest: dict[int, tuple[Version, Source]] = {}
-    for version, source in latest:
-        newest[source.id] = (version, source)  # ordered by seq: the last one per source wins
+    newest = history.newest_present(question_id)
     official = sorted(
-        (pair for pair in newest.values() if pair[1].kind in OFFICIAL_KINDS),
+        (pair for pair in newest if pair[1].kind in OFFICIAL_KINDS),
         key=lambda pair: OFFICIAL_KINDS.index(pair[1].kind),
     )
     if not official:
         return 0
     official_version, official_source = official[0]
     count = 0
-    for version, source in newest.values():
+    for version, source in newest:
         if source.kind != "blog":
             continue
         for change in compare_copies(official_version, version):
@@ -248,26 +289,3 @@ def _event(version: Version, change: Change, source: Source, detected_at: dateti
         source_url=source.url,
         detected_at=detected_at,
     )
-
-
-def _previous_present(session: Session, version: Version) -> Version | None:
-    """The version this one is compared with: the same source's last one before it.
-
-    A removal is compared with the last version (to say it went); a re-appearance with the
-    last *present* version, so A -> gone -> A says nothing new about the text."""
-    query = select(Version).where(
-        Version.question_id == version.question_id,
-        Version.source_id == version.source_id,
-        Version.seq < version.seq,
-    )
-    if version.status == "present":
-        query = query.where(Version.status == "present")
-    return session.scalars(query.order_by(Version.seq.desc()).limit(1)).first()
-
-
-def _first_sighting(session: Session, version: Version) -> bool:
-    """Say whether no other source had shown this question before this version."""
-    earlier = session.scalar(
-        select(Version.id).where(Version.question_id == version.question_id, Version.id < version.id).limit(1)
-    )
-    return earlier is None

@@ -24,7 +24,7 @@ from spiders.parse_api import (
     parse_question,
 )
 from spiders.pipelines import load_store_fingerprints
-from spiders.records import ListFingerprintSeen, PageFetched
+from spiders.records import PageFetched
 
 log = logging.getLogger("pqwatch.crawl")
 LIST_PATH = "/api/writtenquestions/questions"
@@ -152,9 +152,9 @@ class ParliamentSpider(Spider):
             etag=None,
             last_modified=None,
             fetched_at=_now(),
+            keeps_validators=False,
+            list_fingerprint=(entry.api_id, entry.fingerprint) if entry is not None else None,
         )
-        if entry is not None:
-            yield ListFingerprintSeen(entry.api_id, entry.fingerprint, _now())
         # Grouped questions can fall outside the window (tabled another day): fetch them too.
         for tabled, uin in grouped_question_keys(payload):
             if (tabled, uin) not in self.seen_keys:

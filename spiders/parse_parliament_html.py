@@ -13,7 +13,13 @@ from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
-from spiders.normalise import element_to_text, normalise_body_name, normalise_inline, normalise_uin, parse_date
+from spiders.normalise import (
+    element_to_text,
+    normalise_body_name,
+    normalise_inline,
+    normalise_uin,
+    parse_date,
+)
 from spiders.records import AnswerRecord, Attachment
 
 _DETAIL_URL = re.compile(r"/written-questions/detail/(\d{4}-\d{2}-\d{2})/([A-Za-z]{0,2}\d+)/?(?:[?#]|$)")
@@ -25,21 +31,20 @@ _DROP = (
     "|//del|//*[contains(concat(' ', normalize-space(@class), ' '), ' del ')]|//header[not(ancestor::main)]"
     "|//*[contains(@id, 'cookie') or contains(@class, 'cookie')]"
 )
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ROOTS = ("//main", "//*[@id='main-content']", "//body")
-# Page titles that are the site's, not the question's.
-_GENERIC_HEADINGS = {"written questions", "written questions and answers", "written questions, answers and statements"}
 _LABELS = [
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in [
-        ("body", r"(?:Question for|Asked to)\s*:?\s+(?P<value>.+)"),
-        ("uin", rf"UIN\s*:?\s*(?P<uin>{_UIN})\s*(?:,?\s*tabled on\s*:?\s*(?P<value>.+))?"),
-        ("tabled", r"(?:Tabled|Asked) on\s*:?\s*(?P<value>.+)"),
+        ("body", r"(?:Question for|Asked to)\b\s*:?\s*(?P<value>.*)"),
+        ("uin", rf"UIN\s*:?\s*(?P<uin>{_UIN})?\s*(?:,?\s*tabled on\s*:?\s*(?P<value>.+))?"),
         ("asked_by", r"Asked by\s*:?\s*(?P<value>.*)"),
+        ("tabled", r"(?:Date tabled|(?:Tabled|Asked) on|Tabled)\s*:?\s*(?P<value>.*)"),
         ("question", r"Question\s*:?"),
         ("answered_on", r"Answered on\s*:?\s*(?P<value>.*)"),
         ("answered_by", r"Answered by\s*:?\s*(?P<value>.*)"),
-        ("holding", r"Holding answer received on\s*:?\s*(?P<value>.+?)\.?"),
-        ("corrected_on", r"(?:Answer )?corrected on\s*:?\s*(?P<value>.+?)\.?"),
+        ("holding", r"Holding answer received(?: on)?\s*:?\s*(?P<value>.*?)\.?"),
+        ("corrected_on", r"(?:Answer )?corrected on\s*:?\s*(?P<value>.*?)\.?"),
         ("corrected", r"Corrected answer(?:\s+by\s*:?\s*(?P<value>.+))?\s*:?"),
         ("corrected_by", r"Corrected by\s*:?\s*(?P<value>.+)"),
         ("original", r"Original answer\s*:?"),
@@ -50,9 +55,14 @@ _LABELS = [
         ("house", r"(?:House of )?(?P<value>Lords|Commons)"),
         ("stop", r"(?:Share|Print) this (?:page|question)|Back to (?:top|search results|written questions)"),
         # Why: badges and toggles that say nothing the record keeps ("[N]" is the named-day mark).
-        ("ignore", r"\[[NR]\]|Named day|(?:Due|Date) for answer\b.{0,40}|(?:Show|Hide) (?:the )?(?:original|corrected|changes)\b.{0,20}"),
+        ("ignore", r"\[[NR]\]|Named day|(?:Due|Date) for answer\b.{0,40}"),
+        ("ignore", r"(?:Show|Hide) (?:the )?(?:original|corrected|changes)\b.{0,20}"),
     ]
 ]
+_INLINE_LABEL = re.compile(
+    r"\s+(?=UIN\s*:?\s*(?:HL\s?)?\d|\[[NR]\]|Named day\b|Asked by\b|(?:Tabled|Asked) on\b"
+    r"|Question for\b|Asked to\b)"
+)
 # Labels that open a section of their own; every other label is a fact on one line.
 _SECTION_OPENERS = {"asked_by", "question", "answered_on", "answered_by", "corrected", "original", "grouped"}
 _SECTION_OPENERS |= {"attachments", "stop"}
@@ -70,14 +80,57 @@ class _Line:
 
 @dataclass
 class _Scan:
+    """The page text read once: one-line labels become facts, section labels gather the lines after."""
+
     facts: dict[str, str] = field(default_factory=dict)
     sections: dict[str, list[_Line]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
+    section: str = "header"
+    pending: str = ""  # a label seen without its value, waiting for the next line
+
+    def label(self, kind: str, match: re.Match[str]) -> None:
+        value = normalise_inline(match.groupdict().get("value") or "")
+        if kind == "uin" and match["uin"]:
+            self.facts.setdefault("uin", match["uin"])
+        if kind == "withdrawn":
+            self.flags.add(kind)
+        elif value:
+            fact = {"corrected": "corrected_by", "uin": "tabled"}.get(kind, kind)
+            self.facts.setdefault(fact, value.title() if kind == "house" else value)
+        self.pending = "" if value or (kind == "uin" and match["uin"]) else kind
+        if kind in _SECTION_OPENERS:
+            self.section = "answer" if kind == "answered_on" else kind
+            self.sections.setdefault(self.section, [])
+            # "Grouped questions: 16197, 16198" (old site) lists the UINs after the label.
+            items = re.split(r"\s*(?:,|;|\band\b)\s*", value) if kind == "grouped" else [value]
+            if kind in ("grouped", "answered_by"):
+                self.sections[self.section] += [_Line(item, True) for item in items if item]
+
+    def content(self, line: _Line) -> None:
+        # Why: a label and its value may sit in separate elements (<dt>/<dd>, a date under its
+        # heading), so a label without a value takes the next line that fits it.
+        if self.pending and _fits(self.pending, line.text):
+            self.facts.setdefault(self.pending, line.text)
+        elif (
+            self.section in ("header", "asked_by") and self.before_question and line.text.startswith("To ask")
+        ):
+            self.section = "question"
+            self.sections["question"] = [line]
+        elif self.section == "asked_by" and "asked_by" not in self.facts:
+            self.facts["asked_by"] = line.text
+        else:
+            self.sections.setdefault(self.section, []).append(line)
+        self.pending = ""
+
+    @property
+    def before_question(self) -> bool:
+        return "question" not in self.sections
 
 
 def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
     """Read a written-question detail page into its record; ValueError names the URL if it is not one."""
-    tree = lxml_html.document_fromstring(html_text or "<html></html>")
+    # Why: lxml refuses a str that opens with an XML declaration naming an encoding (XHTML pages).
+    tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html_text or "") or "<html></html>")
     for node in tree.xpath(_DROP):
         if node.getparent() is not None:
             node.drop_tree()
@@ -109,7 +162,9 @@ def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
         question_text=question,
         answer_text="" if withdrawn else corrected or _join(scan.sections.get("answer", [])),
         asking_member=_member(scan.facts.get("asked_by")),
-        answering_member=_member(answered_by[0]) if answered_by and not _is_body(answered_by[0]) else None,
+        answering_member=_member(answered_by[0])
+        if answered_by and not _BODY_WORDS.search(answered_by[0])
+        else None,
         answering_body=normalise_body_name(scan.facts.get("body")) or _body_after(answered_by),
         date_answered=answered,
         grouped_with=_grouped(tree, scan.sections.get("grouped", []), uin, url),
@@ -137,56 +192,42 @@ def _label(text: str) -> tuple[str, re.Match[str]] | None:
 
 
 def _scan(lines: list[_Line]) -> _Scan:
-    """Walk the page text once: one-line labels become facts, section labels collect the lines after."""
     scan = _Scan()
-    section = "header"
-    for line in lines:
+    queue = list(reversed(lines))
+    while queue:
+        line = queue.pop()
+        # Why: header labels share a line when they sit in inline elements ("Question for X UIN
+        # 7926, tabled on ..."); above the question, a line is split where a label starts.
+        parts = _INLINE_LABEL.split(line.text, maxsplit=1) if scan.before_question else []
+        if len(parts) == 2 and not line.text.startswith("To ask"):
+            queue += [_Line(parts[1], False), _Line(parts[0], line.new_paragraph)]
+            continue
         kind, match = _label(line.text) or ("", None)
-        value = normalise_inline(match.groupdict().get("value") or "") if match else ""
-        before_question = "question" not in scan.sections
         # A grouped question shows its own UIN, member and text: content there, not this page's facts.
-        if section == "grouped" and kind not in _SECTION_OPENERS - {"asked_by", "question"}:
+        if scan.section == "grouped" and kind not in _SECTION_OPENERS - {"asked_by", "question"}:
             kind = ""
         # "Lords" or "Commons" alone on a line labels the house only in the page's header.
-        if kind == "house" and not before_question:
+        if kind == "house" and not scan.before_question:
             kind = ""
         # A "Corrected answer" badge above the question flags the correction but holds no answer.
-        if kind in ("corrected", "original") and before_question:
+        if kind in ("corrected", "original") and scan.before_question:
             scan.flags.add(kind)
-            kind = "ignore"
-        if kind == "ignore":
-            continue
-        if not kind:
-            if section in ("header", "asked_by") and before_question and line.text.startswith("To ask"):
-                section = "question"
-            if section == "asked_by" and "asked_by" not in scan.facts:
-                scan.facts["asked_by"] = line.text
-            elif section == "answer" and "answered_on" not in scan.facts and _is_date(line.text):
-                scan.facts["answered_on"] = line.text
-            else:
-                scan.sections.setdefault(section, []).append(line)
-            continue
-        if kind == "uin" and match:
-            scan.facts.setdefault("uin", match["uin"])
-        if kind == "withdrawn":
-            scan.flags.add(kind)
-        elif value:
-            fact = {"corrected": "corrected_by", "uin": "tabled"}.get(kind, kind)
-            scan.facts.setdefault(fact, value.title() if kind == "house" else value)
-        if kind in _SECTION_OPENERS:
-            section = "answer" if kind == "answered_on" else kind
-            scan.sections.setdefault(section, [])
-            if kind in ("grouped", "answered_by") and value:
-                scan.sections[section].append(_Line(value, True))
+        elif kind and match and kind != "ignore":
+            scan.label(kind, match)
+        elif not kind:
+            scan.content(line)
     return scan
 
 
-def _is_date(text: str) -> bool:
+def _fits(fact: str, text: str) -> bool:
+    if fact == "uin":
+        return re.fullmatch(_UIN, text, re.IGNORECASE) is not None
+    if fact not in ("tabled", "answered_on", "holding", "corrected_on"):
+        return fact == "body"
     try:
-        parse_date(text)
+        return bool(parse_date(text))
     except ValueError:
         return False
-    return True
 
 
 def _date(text: str | None) -> date | None:
@@ -210,14 +251,10 @@ def _member(text: str | None) -> str | None:
     return normalise_inline(name) or None
 
 
-def _is_body(text: str) -> bool:
-    return bool(_BODY_WORDS.search(text))
-
-
 def _body_after(answered_by: list[str]) -> str | None:
     # Why: the site prints the answering body on its own line under "Answered by" (and, on some
     # pages, with no minister's name before it).
-    return next((normalise_body_name(text) for text in answered_by[:2] if _is_body(text)), None)
+    return next((normalise_body_name(text) for text in answered_by[:2] if _BODY_WORDS.search(text)), None)
 
 
 def _grouped(tree: lxml_html.HtmlElement, lines: list[_Line], own_uin: str, url: str) -> tuple[str, ...]:
@@ -237,7 +274,8 @@ def _grouped(tree: lxml_html.HtmlElement, lines: list[_Line], own_uin: str, url:
 def _heading(root: lxml_html.HtmlElement) -> str | None:
     for node in root.xpath(".//h1") + root.xpath(".//*[contains(@class, 'heading')]"):
         text = normalise_inline(node.text_content())
-        if text and text.lower() not in _GENERIC_HEADINGS and not _label(text):
+        # "Written questions, answers and statements" is the site's title, not the question's.
+        if text and not text.lower().startswith("written questions") and not _label(text):
             return text
     return None
 
@@ -256,5 +294,6 @@ def _attachments(root: lxml_html.HtmlElement, url: str) -> tuple[Attachment, ...
             # Why: the link text ends with the file's type and size, "(PDF, 245 KB)".
             kind = re.search(r"\s*\((?P<type>[A-Za-z]{2,5})\b[^()]*\)$", title)
             file_type = kind["type"].upper() if kind else None
-            out.append(Attachment(title[: kind.start()] if kind else title, urljoin(url, node.get("href")), file_type))
+            title = title[: kind.start()] if kind else title
+            out.append(Attachment(title, urljoin(url, node.get("href")), file_type))
     return tuple(out)

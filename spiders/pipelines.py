@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
-from spiders.records import ListFingerprintSeen, PageFetched, PageGone
+from spiders.records import PageFetched, PageGone
 from storage.db import open_database
 from storage.record import (
     load_fingerprints,
@@ -64,7 +64,7 @@ class StoragePipeline:
                         content_type=item.content_type,
                         etag=item.etag,
                         last_modified=item.last_modified,
-                        validator_url=item.fetched_url,
+                        validator_url=item.fetched_url if item.keeps_validators else None,
                         source_date=item.source_date,
                         complete=item.complete,
                     )
@@ -72,8 +72,9 @@ class StoragePipeline:
                     self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
                     self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
                     self.stats.inc_value("pqwatch/answers_removed", outcome.removed)
-                elif isinstance(item, ListFingerprintSeen):
-                    remember_fingerprint(session, item.api_id, item.fingerprint, item.refreshed_at)
+                    if item.list_fingerprint is not None:
+                        api_id, fingerprint = item.list_fingerprint
+                        remember_fingerprint(session, api_id, fingerprint, item.fetched_at)
                 elif isinstance(item, PageGone):
                     removed = record_gone(session, url=item.url, observed_at=item.fetched_at)
                     self.stats.inc_value("pqwatch/answers_removed", removed)

@@ -85,6 +85,8 @@ class PageFetched:
     fetched_at: datetime
     source_date: date | None = None  # a blog post's own date, to place undated copies
     complete: bool = True  # False: the page shows some of a source's answers, not all
+    keeps_validators: bool = True  # False: a source fetched without conditional requests
+    list_fingerprint: tuple[int, str] | None = None  # (API id, what its list entry said)
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,3 @@ class PageGone:
     status: int
     fetched_at: datetime
 
-
-@dataclass(frozen=True)
-class ListFingerprintSeen:
-    """A question's API list entry whose detail has just been stored in full."""
-
-    api_id: int
-    fingerprint: str
-    refreshed_at: datetime

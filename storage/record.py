@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, delete, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from storage.models import Body, HttpValidator, ListFingerprint, Question, Source, Version
 
@@ -134,48 +134,52 @@ def record_page(
     complete: bool = True,
 ) -> PageOutcome:
     """Record one fetched page: a version per changed answer, a removal per answer it dropped
-    (only when the page is `complete`, i.e. shows everything this source carries).
+    (only when the page is `complete`, i.e. shows everything this source carries), and the
+    page's validators under `validator_url` (None: a source without conditional requests).
 
     The caller owns the transaction, so a page is stored whole or not at all.
     """
-    source = _source(session, source_kind, url, observed_at)
-    latest = latest_versions(session, source.id)
-    seen: set[int] = set()
-    first = changed = unchanged = 0
-    body_key: str | None = None
-    for answer in answers:
-        question = _question(session, answer, observed_at, source_date)
-        if question.id in seen:
-            continue  # the same question twice on one page: the first copy counts
-        seen.add(question.id)
-        digest = content_hash(answer)
-        previous = latest.get(question.id)
-        if previous is not None and previous.status == "present" and previous.content_hash == digest:
-            unchanged += 1
-            continue
-        if body is not None and body_key is None:
-            body_key = store_body(session, body, content_type)
-        session.add(
-            Version(
-                question_id=question.id,
-                source_id=source.id,
-                seq=(previous.seq + 1) if previous else 1,
-                observed_at=observed_at,
-                status="present",
-                content_hash=digest,
-                body_sha256=body_key,
-                source_date=source_date,
-                **{name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS},
+    # Why: versions are added in bulk and flushed once; queries in between need not see them.
+    with session.no_autoflush:
+        source = _source(session, source_kind, url, observed_at)
+        latest = latest_versions(session, source.id)
+        seen: set[int] = set()
+        first = changed = unchanged = 0
+        body_key: str | None = None
+        for answer in answers:
+            question = _question(session, answer, observed_at, source_date)
+            if question.id in seen:
+                continue  # the same question twice on one page: the first copy counts
+            seen.add(question.id)
+            digest = content_hash(answer)
+            previous = latest.get(question.id)
+            if previous is not None and previous.status == "present" and previous.content_hash == digest:
+                unchanged += 1
+                continue
+            if body is not None and body_key is None:
+                body_key = store_body(session, body, content_type)
+            session.add(
+                Version(
+                    question_id=question.id,
+                    source_id=source.id,
+                    seq=(previous.seq + 1) if previous else 1,
+                    observed_at=observed_at,
+                    status="present",
+                    content_hash=digest,
+                    body_sha256=body_key,
+                    source_date=source_date,
+                    **{name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS},
+                )
             )
-        )
-        if previous is None:
-            first += 1
-        else:
-            changed += 1
-    dropped = [v for qid, v in latest.items() if qid not in seen] if complete else []
-    removed = _record_removals(session, dropped, observed_at)
-    remember_validators(session, validator_url or url, etag, last_modified, observed_at)
-    session.flush()
+            if previous is None:
+                first += 1
+            else:
+                changed += 1
+        dropped = [v for qid, v in latest.items() if qid not in seen] if complete else []
+        removed = _record_removals(session, dropped, observed_at)
+        if validator_url is not None:
+            remember_validators(session, validator_url, etag, last_modified, observed_at)
+        session.flush()
     return PageOutcome(first, changed, unchanged, removed)
 
 
@@ -212,20 +216,9 @@ def _record_removals(session: Session, latest: list[Version], observed_at: datet
 
 def latest_versions(session: Session, source_id: int) -> dict[int, Version]:
     """Return the latest version of every question a source has shown, by question id."""
-    newer = aliased(Version)
-    rows = session.scalars(
-        select(Version)
-        .outerjoin(
-            newer,
-            and_(
-                newer.question_id == Version.question_id,
-                newer.source_id == Version.source_id,
-                newer.seq > Version.seq,
-            ),
-        )
-        .where(Version.source_id == source_id, newer.id.is_(None))
-    )
-    return {version.question_id: version for version in rows}
+    # A source holds few versions (one post, one record), so reading them all is the cheap way.
+    versions = session.scalars(select(Version).where(Version.source_id == source_id).order_by(Version.seq))
+    return {version.question_id: version for version in versions}
 
 
 def store_body(session: Session, body: bytes, content_type: str | None) -> str:

@@ -48,6 +48,7 @@ def _record(session, answers, at, body=b"<html>v</html>", url=URL, etag=None):
         content_type="text/html",
         etag=etag,
         last_modified=None,
+        validator_url=url,
     )
 
 
@@ -150,9 +151,12 @@ def test_validators_are_kept_per_url_for_the_next_crawl(sessions):
             observed_at=T0,
             etag='"v1"',
             last_modified="Mon, 01 Nov 2026 09:00:00 GMT",
+            validator_url=URL,
         )
     with sessions.begin() as s:
-        record_page(s, source_kind="blog", url=URL, answers=[], observed_at=T1, etag='"v2"')
+        record_page(
+            s, source_kind="blog", url=URL, answers=[], observed_at=T1, etag='"v2"', validator_url=URL
+        )
     with sessions() as s:
         assert load_validators(s) == {URL: ('"v2"', None)}
 
