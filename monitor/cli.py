@@ -23,6 +23,7 @@ from monitor.crawl import (
 )
 from monitor.diff import render_diff_text, word_diff
 from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
+from spiders.page_kinds import page_kind
 from storage.db import DatabaseError, open_database
 
 
@@ -50,9 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     crawl = commands.add_parser("crawl", help="crawl a source (or every source in the config)")
     crawl.add_argument(
-        "source", nargs="?", help="blog or parliament (or nothing: every source in the config)"
+        "source", nargs="?", help="blog, parliament or pages (or nothing: every source in the config)"
     )
     crawl.add_argument("--start-url", action="append", default=[], metavar="URL")
+    crawl.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="pages: a questions-statements.parliament.uk detail page or a historic Hansard page",
+    )
     crawl.add_argument(
         "--max-pages", type=int, default=0, metavar="N", help="walk at most N listing pages (default: all)"
     )
@@ -113,8 +121,15 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     )
     if options.delay < 0 or options.concurrency < 1:
         raise UsageError("--delay must be at least 0 and --concurrency at least 1")
-    if args.source not in (None, "blog", "parliament"):
-        raise UsageError(f"unknown source {args.source!r} (known: blog, parliament)")
+    if args.source not in (None, "blog", "parliament", "pages"):
+        raise UsageError(f"unknown source {args.source!r} (known: blog, parliament, pages)")
+    if bool(args.url) != (args.source == "pages"):
+        raise UsageError("crawl pages needs --url URL, and --url needs the source pages")
+    for url in args.url:
+        if page_kind(check_http_url(url, "--url")) is None:
+            raise UsageError(
+                f"--url {url!r} is not a written-question detail page or a historic Hansard page"
+            )
     if args.start_url and args.source != "blog":
         raise UsageError("--start-url needs a source: pqwatch crawl blog --start-url URL")
     if args.source == "blog" and not args.start_url:
@@ -141,6 +156,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     jobs: list[tuple[str, dict[str, Any]]] = []
     if args.source == "blog":
         jobs.append(("blog", {"start_urls": args.start_url, "max_listing_pages": args.max_pages}))
+    if args.source == "pages":
+        jobs.append(("pages", {"urls": args.url}))
     if args.source in ("parliament", None):
         jobs.append(("parliament", parliament))
     if args.source is None:

@@ -80,18 +80,19 @@ def _state_changes(old: Version, new: Version) -> Iterator[Change]:
 
 
 def _answer_changes(old: Version, new: Version) -> Iterator[Change]:
+    if old.is_holding and not new.is_holding:
+        return  # the holding answer was replaced: `holding_replaced` says so
     if not old.answer_text and new.answer_text:
         yield Change("answered", "answer_text", None, new.answer_text)
-    elif old.answer_text != new.answer_text and not (
-        (old.is_holding and not new.is_holding) or (new.is_correction and not old.is_correction)
-    ):
+    elif old.answer_text != new.answer_text and not (new.is_correction and not old.is_correction):
         yield Change("answer_text_changed", "answer_text", old.answer_text, new.answer_text)
 
 
 def _field_changes(old: Version, new: Version) -> Iterator[Change]:
     for field, kind in FIELD_KINDS.items():
         before, after = getattr(old, field), getattr(new, field)
-        if before != after and not (field == "date_answered" and before is None):
+        # A value appearing where there was none (the minister of a first answer) is not a change.
+        if before != after and before is not None:
             yield Change(kind, field, _text(before), _text(after))
     if old.date_answered == new.date_answered and old.answered_at != new.answered_at and old.answered_at:
         yield Change("answer_date_changed", "answered_at", _text(old.answered_at), _text(new.answered_at))

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy import Request
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.python.failure import Failure
 
-from spiders.decode import UndecodableError, decode_html
+from spiders.base import PqwatchSpider, content_type_of, header, now
 from spiders.discover import clean_url, discover_html, discover_xml, is_xml, same_site, site_hosts
 from spiders.parse_blog import parse_post
 from spiders.records import PageFetched, PageGone
@@ -21,7 +17,7 @@ from spiders.records import PageFetched, PageGone
 log = logging.getLogger("pqwatch.crawl")
 
 
-class BlogSpider(Spider):
+class BlogSpider(PqwatchSpider):
     """Discover posts from start URLs (home, listing, post, feed or sitemap) and parse each once."""
 
     name = "blog"
@@ -46,17 +42,17 @@ class BlogSpider(Spider):
 
     def parse_any(self, response: Response) -> Iterator[Any]:
         """Read a start page or a sitemap: a feed, a sitemap, a listing or a post."""
-        if not self._readable(response):
+        if not self.readable(response):
             return
-        if is_xml(response.body, _content_type(response)):
+        if is_xml(response.body, content_type_of(response)):
             try:
                 found = discover_xml(response.body, response.url, self.hosts)
             except (ValueError, SyntaxError) as error:
-                self._error(response.url, f"unreadable feed or sitemap: {error}")
+                self.error(response.url, f"unreadable feed or sitemap: {error}")
                 return
             yield from self._follow(found.posts, found.listings, self.parse_any, response)
             return
-        text = self._decode(response)
+        text = self.decode(response)
         if text is None:
             return
         found = discover_html(text, response.url, self.hosts)
@@ -67,9 +63,9 @@ class BlogSpider(Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """Read a listing page: its posts and the next listing pages."""
-        if not self._readable(response):
+        if not self.readable(response):
             return
-        text = self._decode(response)
+        text = self.decode(response)
         if text is None:
             return
         found = discover_html(text, response.url, self.hosts)
@@ -86,25 +82,13 @@ class BlogSpider(Spider):
         if response.status in (404, 410):
             self.crawler.stats.inc_value("pqwatch/dead_links")
             log.warning("gone (%s): %s", response.status, response.url)
-            yield PageGone("blog", clean_url(response.url), response.status, _now())
+            yield PageGone("blog", clean_url(response.url), response.status, now())
             return
-        if not self._readable(response):
+        if not self.readable(response):
             return
-        text = self._decode(response)
+        text = self.decode(response)
         if text is not None:
             yield from self._post(response, text)
-
-    def on_error(self, failure: Failure) -> None:
-        """Count a request that failed: network error, 5xx after retries, size cap, refusal."""
-        request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            self._error(request.url, f"HTTP {status} after retries")
-        elif failure.check(IgnoreRequest):
-            return  # already counted and explained where it was refused
-        else:
-            reason = failure.getErrorMessage() or failure.type.__name__
-            self._error(request.url, f"could not fetch: {reason}")
 
     # -----------------------------------------------------------------------------------------
 
@@ -121,7 +105,7 @@ class BlogSpider(Spider):
         self.canonical_seen.add(canonical)
         if result.problems:
             for problem in result.problems:
-                self._error(response.url, f"unreadable answer: {problem.reason}")
+                self.error(response.url, f"unreadable answer: {problem.reason}")
             return  # the whole post waits for a parser that reads it: never half-stored
         headers = response.headers
         yield PageFetched(
@@ -130,10 +114,10 @@ class BlogSpider(Spider):
             fetched_url=response.url,
             answers=result.post.answers,
             body=response.body,
-            content_type=_content_type(response),
-            etag=_header(headers, b"ETag"),
-            last_modified=_header(headers, b"Last-Modified"),
-            fetched_at=_now(),
+            content_type=content_type_of(response),
+            etag=header(headers, b"ETag"),
+            last_modified=header(headers, b"Last-Modified"),
+            fetched_at=now(),
             source_date=result.post.published,
         )
 
@@ -163,46 +147,3 @@ class BlogSpider(Spider):
                 meta={"listing_depth": depth},
                 priority=10,
             )
-
-    def _readable(self, response: Response) -> bool:
-        if response.status in (304, 404, 410):
-            if response.status != 304:
-                self.crawler.stats.inc_value("pqwatch/dead_links")
-                log.warning("dead link (%s): %s", response.status, response.url)
-            return False
-        content_type = _content_type(response) or ""
-        if content_type and not any(kind in content_type for kind in ("html", "xml", "rss", "text/plain")):
-            self._error(response.url, f"not an HTML page (Content-Type {content_type})")
-            return False
-        return True
-
-    def _decode(self, response: Response) -> str | None:
-        charset = None
-        content_type = _content_type(response) or ""
-        if "charset=" in content_type:
-            charset = content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'")
-        try:
-            text, note = decode_html(response.body, charset)
-        except UndecodableError as error:
-            self._error(response.url, str(error))
-            return None
-        if note:
-            self._error(response.url, f"{note}; read as UTF-8")
-        return text
-
-    def _error(self, url: str, reason: str) -> None:
-        self.crawler.stats.inc_value("pqwatch/errors")
-        log.error("%s: %s", url, reason)
-
-
-def _content_type(response: Response) -> str | None:
-    return _header(response.headers, b"Content-Type")
-
-
-def _header(headers: Any, name: bytes) -> str | None:
-    value = headers.get(name)
-    return value.decode("latin-1") if value else None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -9,12 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy import Request
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.python.failure import Failure
 
+from spiders.base import PqwatchSpider, now
 from spiders.parse_api import (
     ApiRecordError,
     ListEntry,
@@ -31,7 +29,7 @@ LIST_PATH = "/api/writtenquestions/questions"
 PAGE_SIZE = 100  # public clients go to 1000; 100 is the safe maximum the reference suggests
 
 
-class ParliamentSpider(Spider):
+class ParliamentSpider(PqwatchSpider):
     """Crawl list windows of the API, then the detail of every question that may have changed."""
 
     name = "parliament"
@@ -89,10 +87,10 @@ class ParliamentSpider(Spider):
         try:
             page = parse_list_page(payload, self.today)
         except ApiRecordError as error:
-            self._error(response.url, str(error))
+            self.error(response.url, str(error))
             return
         for problem in page.problems:
-            self._error(response.url, problem)
+            self.error(response.url, problem)
         for entry in page.entries:
             self.seen_keys.add((entry.date_tabled.isoformat(), entry.uin))
             self.crawler.stats.inc_value("pqwatch/questions_listed")
@@ -127,7 +125,7 @@ class ParliamentSpider(Spider):
         try:
             record = parse_question(payload, self.today)
         except ApiRecordError as error:
-            self._error(response.url, str(error))
+            self.error(response.url, str(error))
             return
         if entry is not None and (record.api_id, record.house, record.uin, record.date_tabled) != (
             entry.api_id,
@@ -135,7 +133,7 @@ class ParliamentSpider(Spider):
             entry.uin,
             entry.date_tabled,
         ):
-            self._error(
+            self.error(
                 response.url,
                 f"list and detail disagree: list has {entry.house} {entry.uin} tabled {entry.date_tabled},"
                 f" detail has {record.house} {record.uin} tabled {record.date_tabled}",
@@ -151,7 +149,7 @@ class ParliamentSpider(Spider):
             content_type="application/json",
             etag=None,
             last_modified=None,
-            fetched_at=_now(),
+            fetched_at=now(),
             keeps_validators=False,
             list_fingerprint=(entry.api_id, entry.fingerprint) if entry is not None else None,
         )
@@ -161,28 +159,12 @@ class ParliamentSpider(Spider):
                 self.seen_keys.add((tabled, uin))
                 yield self._detail_request(f"{LIST_PATH}/{tabled}/{uin}", None)
 
-    def on_error(self, failure: Failure) -> None:
-        """Count a request that failed after its retries."""
-        request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            self._error(request.url, f"HTTP {failure.value.response.status} after retries")
-        elif not failure.check(IgnoreRequest):
-            self._error(request.url, f"could not fetch: {failure.getErrorMessage() or failure.type.__name__}")
-
     def _json(self, response: Response) -> dict[str, Any] | None:
         try:
             return load_json(response.body)
         except ApiRecordError as error:
-            self._error(response.url, str(error))
+            self.error(response.url, str(error))
             return None
-
-    def _error(self, url: str, reason: str) -> None:
-        self.crawler.stats.inc_value("pqwatch/errors")
-        log.error("%s: %s", url, reason)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def window_for(**dates: date | None) -> dict[str, str]:

@@ -97,4 +97,3 @@ class PageGone:
     url: str
     status: int
     fetched_at: datetime
-

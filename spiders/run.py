@@ -16,7 +16,7 @@ from scrapy.settings import Settings
 
 from spiders import settings as default_settings
 
-SPIDERS = ("blog", "parliament")  # names in SPIDER_MODULES
+SPIDERS = ("blog", "parliament", "pages")  # names in SPIDER_MODULES
 COUNTS = (
     "questions_listed",
     "pages_fetched",

@@ -1,7 +1,7 @@
 """Scrapy settings: polite and secure by default. The CLI overrides delay and concurrency."""
 
 BOT_NAME = "pqwatch"
-SPIDER_MODULES = ["spiders.blog", "spiders.parliament"]
+SPIDER_MODULES = ["spiders.blog", "spiders.parliament", "spiders.pages"]
 USER_AGENT = "pqwatch/0.1 (written-answers change monitor; +https://github.com/pqwatch/pqwatch)"
 
 # Polite: robots.txt, one request at a time per host, a delay, AutoThrottle.
