@@ -155,3 +155,9 @@ def test_the_list_fingerprint_moves_with_dates_flags_and_the_first_255_character
     assert fingerprint(dateAnswered="2024-01-11T00:00:00") != base
     assert fingerprint(answeringBodyId=61) != base
     assert fingerprint(answerText=REAL["value"]["answerText"][:255] + "a different tail") == base
+
+
+def test_broken_answer_markup_still_gives_readable_text():
+    html = "<p>Unclosed <b>bold<p>Second para<table><tr><td>2022<td>1,200"
+    text = parse_question(variant(answerText=html), TODAY).answer_text
+    assert text == "Unclosed bold\n\nSecond para\n\n2022 | 1,200"

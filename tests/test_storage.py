@@ -37,7 +37,7 @@ ANSWER = AnswerRecord(
 URL = "https://blog.example/2021/09/21/hikvision/"
 
 
-def _record(session, answers, at, body=b"<html>v</html>", url=URL, etag=None):
+def _record(session, answers, at, body=b"<html>v</html>", url=URL, etag=None, source_date=None):
     return record_page(
         session,
         source_kind="blog",
@@ -49,6 +49,7 @@ def _record(session, answers, at, body=b"<html>v</html>", url=URL, etag=None):
         etag=etag,
         last_modified=None,
         validator_url=url,
+        source_date=source_date,
     )
 
 
@@ -196,3 +197,37 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_url):
         "alembic_version",
     } <= tables
     engine.dispose()
+
+
+def test_an_undated_blog_copy_and_the_dated_official_record_meet_in_either_order(sessions):
+    official = replace(ANSWER, api_id=77, answered_at=None)
+    undated = replace(ANSWER, date_tabled=None, date_answered=None, answered_at=None)
+    # Blog first: the copy waits under an unknown tabled date, then the official record adopts it
+    # because the post's date fits after the tabled date.
+    with sessions.begin() as s:
+        _record(s, [undated], T0, url="https://blog.example/hansard-paste/", source_date=date(2021, 9, 22))
+    with sessions.begin() as s:
+        record_page(s, source_kind="api", url="https://api.example/q/77", answers=[official], observed_at=T1)
+    with sessions() as s:
+        [question] = s.scalars(select(Question)).all()
+        assert (question.date_tabled, question.api_id) == (ANSWER.date_tabled, 77)
+    # Official first: a later undated copy joins it by house, UIN and the post's date.
+    other_official = replace(official, uin="HL2999", api_id=78)
+    other_copy = replace(undated, uin="HL2999")
+    with sessions.begin() as s:
+        record_page(
+            s, source_kind="api", url="https://api.example/q/78", answers=[other_official], observed_at=T1
+        )
+        _record(s, [other_copy], T2, url="https://blog.example/paste-2/", source_date=date(2021, 9, 30))
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Question)) == 2
+
+
+def test_an_undated_copy_is_not_matched_to_a_question_from_another_session(sessions):
+    old_session = replace(ANSWER, date_tabled=date(2019, 1, 10), date_answered=date(2019, 1, 20))
+    undated = replace(ANSWER, date_tabled=None, date_answered=date(2021, 9, 21))
+    with sessions.begin() as s:
+        _record(s, [old_session], T0)
+        _record(s, [undated], T1, url="https://blog.example/hansard-paste/")
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Question)) == 2
