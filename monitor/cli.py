@@ -116,6 +116,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         delay=settings.download_delay if args.delay is None else args.delay,
         concurrency=settings.concurrency_per_host if args.concurrency is None else args.concurrency,
         retry_base_delay=settings.retry_base_delay,
+        timeout=settings.download_timeout,
         progress=sys.stderr.isatty(),
         verbose=args.verbose,
     )

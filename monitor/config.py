@@ -44,6 +44,7 @@ class Settings:
     blogs: tuple[BlogSource, ...] = field(default=())
     api_base: str = "https://questions-statements-api.parliament.uk"
     retry_base_delay: float = 2.0
+    download_timeout: float = 30.0
     refresh_days: int = 7
 
 
@@ -70,6 +71,7 @@ def load_settings(
         blogs=_read_sources(path, data),
         api_base=_read_api_base(path, data),
         retry_base_delay=_number(env, "PQWATCH_RETRY_BASE_DELAY", "2", float, minimum=0),
+        download_timeout=_number(env, "PQWATCH_DOWNLOAD_TIMEOUT", "30", float, minimum=0.1),
         refresh_days=int(_number(env, "PQWATCH_REFRESH_DAYS", "7", int, minimum=0)),
     )
 

@@ -36,6 +36,7 @@ class CrawlOptions:
     delay: float = 1.0
     concurrency: int = 1
     retry_base_delay: float = 2.0
+    timeout: float = 30.0
     progress: bool = False
     verbose: bool = False
 
@@ -65,6 +66,8 @@ def run_crawl(
             str(options.concurrency),
             "--retry-base-delay",
             str(options.retry_base_delay),
+            "--timeout",
+            str(options.timeout),
             "--counts-file",
             str(counts_file),
         ]

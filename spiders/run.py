@@ -32,7 +32,13 @@ COUNTS = (
 
 
 def crawl_settings(
-    db_url: str, delay: float, concurrency: int, progress: bool, verbose: bool, retry_base_delay: float
+    db_url: str,
+    delay: float,
+    concurrency: int,
+    progress: bool,
+    verbose: bool,
+    retry_base_delay: float,
+    timeout: float = 30.0,
 ) -> Settings:
     """Return the crawl's settings: the defaults with this run's choices on top."""
     settings = Settings()
@@ -43,6 +49,7 @@ def crawl_settings(
     settings.set("CONCURRENT_REQUESTS", max(8, concurrency), priority="cmdline")
     settings.set("PQWATCH_PROGRESS", progress, priority="cmdline")
     settings.set("PQWATCH_RETRY_BASE_DELAY", retry_base_delay, priority="cmdline")
+    settings.set("DOWNLOAD_TIMEOUT", timeout, priority="cmdline")
     if delay == 0:
         # AutoThrottle would raise the delay again; an explicit 0 is a local benchmark.
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
@@ -76,12 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--retry-base-delay", type=float, default=2.0)
+    parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--counts-file", type=Path, required=True)
     args = parser.parse_args(argv)
     settings = crawl_settings(
-        args.db, args.delay, args.concurrency, args.progress, args.verbose, args.retry_base_delay
+        args.db,
+        args.delay,
+        args.concurrency,
+        args.progress,
+        args.verbose,
+        args.retry_base_delay,
+        args.timeout,
     )
     counts = run_crawl(args.spider, json.loads(args.args), settings)
     args.counts_file.write_text(json.dumps(counts))

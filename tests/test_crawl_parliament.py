@@ -244,3 +244,12 @@ def test_a_blog_copy_and_the_official_record_are_one_question_with_two_sources(a
         events = run_json(db_url, capfd, "changes", "--format", "json")
         disagree = [e for e in events if e["kind"] == "sources_disagree"]
         assert [(e["field"], e["source_url"]) for e in disagree] == [("answer_text", blog.url + path)]
+
+
+def test_a_timeout_is_retried_then_a_counted_error(api, db_url, capfd, monkeypatch):
+    monkeypatch.setenv("PQWATCH_DOWNLOAD_TIMEOUT", "0.5")
+    api.put(copy.deepcopy(REAL))
+    api.delay("/api/writtenquestions/questions/1679416", 2.0, times=10)
+    status, out = crawl(db_url, api, "--tabled-from", "2024-01-05", "--tabled-to", "2024-01-05", capfd=capfd)
+    assert status == 1
+    assert "TimeoutError; retrying" in out and "could not fetch" in out and "1 errors" in out
