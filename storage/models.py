@@ -170,3 +170,55 @@ class ListFingerprint(Base):
     api_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     refreshed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Subscriber(Base):
+    """Someone who gets digests of the changes that match their filters."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # pending (awaiting confirmation) | confirmed | unsubscribed | suppressed (mail bounced for good)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    frequency: Mapped[str] = mapped_column(String(16), default="daily")  # immediate | daily | weekly
+    send_time: Mapped[str] = mapped_column(String(5), default="07:00")  # HH:MM, Europe/London
+    # {"house": .., "department": .., "member": .., "keyword": .., "uin": .., "kinds": [..]}
+    filters: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Events up to this id existed when the subscription began: digests start after them.
+    start_event_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UsedToken(Base):
+    """A single-use token's nonce, once spent (a confirmation link works once)."""
+
+    __tablename__ = "used_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxMail(Base):
+    """One mail per (subscriber, period): the unique key makes a second run send nothing twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("subscriber_id", "period_key", name="uq_outbox_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    period_key: Mapped[str] = mapped_column(String(64))  # daily:2026-11-30, weekly:2026-W48, …
+    kind: Mapped[str] = mapped_column(String(16), default="digest")  # digest | confirm
+    # claimed -> sending -> sent | failed | suppressed. A row left in "sending" by a crash is
+    # never sent again: at most once, as the design asks.
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    first_event_id: Mapped[int | None] = mapped_column(Integer)
+    last_event_id: Mapped[int | None] = mapped_column(Integer)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
