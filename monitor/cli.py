@@ -11,10 +11,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
+from sqlalchemy import select
+
 from monitor.cli_text import render_event_text
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
 from monitor.crawl import (
     CrawlOptions,
+    configured_crawls,
     daily_windows,
     parliament_args,
     run_backfill,
@@ -22,9 +25,19 @@ from monitor.crawl import (
     summary_line,
 )
 from monitor.diff import render_diff_text, word_diff
+from monitor.digest import mailer_for, send_confirmation, send_due_digests, utcnow
+from monitor.subscriptions import (
+    FREQUENCIES,
+    SubscriptionError,
+    make_filters,
+    normalise_email,
+    subscribe,
+    unsubscribe,
+)
 from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
 from spiders.page_kinds import page_kind
 from storage.db import DatabaseError, open_database
+from storage.models import Subscriber
 
 
 class UsageError(ValueError):
@@ -88,6 +101,38 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--diff", action="store_true", help="show word diffs between versions")
     history.add_argument("--format", choices=("json", "text"), default="text")
 
+    subscribe = commands.add_parser("subscribe", help="add a subscriber (a confirmation mail goes out)")
+    subscribe.add_argument("email")
+    subscribe.add_argument("--frequency", choices=FREQUENCIES, default="daily")
+    subscribe.add_argument("--send-time", default="07:00", metavar="HH:MM", help="Europe/London")
+    subscribe.add_argument("--house", choices=("Commons", "Lords"))
+    subscribe.add_argument("--department", metavar="TEXT")
+    subscribe.add_argument("--member", metavar="TEXT", help="asker or minister")
+    subscribe.add_argument("--keyword", metavar="TEXT", help="in the question or the answer")
+    subscribe.add_argument("--uin", metavar="UIN", help="follow one question")
+    subscribe.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="only these change kinds (repeatable), e.g. corrected",
+    )
+    subscribe.add_argument("--confirmed", action="store_true", help="skip the confirmation mail")
+
+    unsubscribe = commands.add_parser("unsubscribe", help="stop a subscriber's mails")
+    unsubscribe.add_argument("email")
+
+    commands.add_parser("subscribers", help="list subscribers")
+
+    digest = commands.add_parser("digest", help="send every digest that is due now")
+    digest.add_argument("--frequency", choices=FREQUENCIES)
+    digest.add_argument("--dry-run", action="store_true", help="print what would be sent")
+
+    commands.add_parser("run", help="the scheduler daemon: crawls and digests on schedule")
+    serve = commands.add_parser("serve", help="the web service the mails link to")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+
     commands.add_parser("demo", help="the whole cycle offline, on bundled sample pages")
     return parser
 
@@ -102,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(db_url=args.db, config_file=args.config)
         return COMMANDS[args.command](args, settings)
-    except (UsageError, ConfigError, DatabaseError) as error:
+    except (UsageError, ConfigError, DatabaseError, SubscriptionError) as error:
         print(f"pqwatch: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -159,13 +204,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         jobs.append(("blog", {"start_urls": args.start_url, "max_listing_pages": args.max_pages}))
     if args.source == "pages":
         jobs.append(("pages", {"urls": args.url}))
-    if args.source in ("parliament", None):
+    if args.source == "parliament":
         jobs.append(("parliament", parliament))
     if args.source is None:
-        jobs += [
-            ("blog", {"start_urls": list(blog.start_urls), "max_listing_pages": blog.max_listing_pages})
-            for blog in settings.blogs
-        ]
+        jobs += list(configured_crawls(settings, datetime.now(UTC).date()).values())
     failed = False
     for spider, spider_args in jobs:
         result = run_crawl(sessions, settings.db_url, spider, spider_args, options)
@@ -282,6 +324,88 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(verbose=args.verbose)
 
 
+def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Add or update a subscriber; send the confirmation mail unless --confirmed."""
+    filters = make_filters(args.house, args.department, args.member, args.keyword, args.uin, args.kind)
+    sessions = open_database(settings.db_url)
+    with sessions.begin() as session:
+        subscriber, needs_confirmation = subscribe(
+            session,
+            args.email,
+            frequency=args.frequency,
+            send_time=args.send_time,
+            filters=filters,
+            confirmed=args.confirmed,
+            now=utcnow(),
+        )
+        subscriber_id, email = subscriber.id, subscriber.email
+    if needs_confirmation:
+        sent = send_confirmation(sessions, mailer_for(settings, sessions), subscriber_id, utcnow())
+        print(
+            f"{email}: confirmation mail {'sent' if sent else 'already sent'}; nothing else until confirmed"
+        )
+    else:
+        print(f"{email}: subscribed ({args.frequency})")
+    return 0
+
+
+def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Unsubscribe an address (idempotent)."""
+    sessions = open_database(settings.db_url)
+    with sessions.begin() as session:
+        was = unsubscribe(session, args.email)
+    print(f"{normalise_email(args.email)}: {'unsubscribed' if was else 'was not subscribed'}")
+    return 0
+
+
+def cmd_subscribers(args: argparse.Namespace, settings: Settings) -> int:
+    """List subscribers with their status, frequency and filters."""
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        rows = session.scalars(select(Subscriber).order_by(Subscriber.email)).all()
+        for row in rows:
+            filters = " ".join(f"{k}={v}" for k, v in (row.filters or {}).items()) or "everything"
+            print(f"{row.email}  {row.status}  {row.frequency} at {row.send_time}  {filters}")
+        if not rows:
+            print("no subscribers")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Send every digest that is due now (or print them with --dry-run)."""
+    sessions = open_database(settings.db_url)
+    run = send_due_digests(
+        sessions, mailer_for(settings, sessions), utcnow(), frequency=args.frequency, dry_run=args.dry_run
+    )
+    for preview in run.previews:
+        print(f"would send to {preview}")
+    print(
+        f"digests: {run.sent} sent, {run.skipped_already_sent} already sent, "
+        f"{run.nothing_to_report} with nothing to report, {run.failed} failed, {run.suppressed} suppressed"
+        + (f", {len(run.previews)} would be sent (dry run)" if args.dry_run else "")
+    )
+    return 1 if run.failed else 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the scheduler daemon."""
+    from monitor.scheduler import LockHeld, run_daemon
+
+    logging.getLogger("pqwatch").setLevel(logging.INFO)
+    try:
+        return run_daemon(settings)
+    except LockHeld as error:
+        raise UsageError(str(error)) from None
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the confirm / unsubscribe / manage / question pages."""
+    from monitor.web import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
 def parse_since(text: str) -> datetime:
     """Parse an ISO-8601 date or date-time (UTC when no zone is given) into naive UTC."""
     try:
@@ -299,6 +423,12 @@ COMMANDS = {
     "changes": cmd_changes,
     "history": cmd_history,
     "demo": cmd_demo,
+    "subscribe": cmd_subscribe,
+    "unsubscribe": cmd_unsubscribe,
+    "subscribers": cmd_subscribers,
+    "digest": cmd_digest,
+    "run": cmd_run,
+    "serve": cmd_serve,
 }
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ class BlogSource:
     name: str
     start_urls: tuple[str, ...]
     max_listing_pages: int = 0
+    schedule: str = "15 */6 * * *"  # crontab, Europe/London
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Settings:
     retry_base_delay: float = 2.0
     download_timeout: float = 30.0
     refresh_days: int = 7
+    parliament_schedule: str = "45 */2 * * *"  # crontab, Europe/London
 
 
 def load_settings(
@@ -70,6 +72,9 @@ def load_settings(
         config_file=path,
         blogs=_read_sources(path, data),
         api_base=_read_api_base(path, data),
+        parliament_schedule=_crontab(
+            data.get("parliament", {}).get("schedule", Settings.parliament_schedule), f"{path}: [parliament]"
+        ),
         retry_base_delay=_number(env, "PQWATCH_RETRY_BASE_DELAY", "2", float, minimum=0),
         download_timeout=_number(env, "PQWATCH_DOWNLOAD_TIMEOUT", "30", float, minimum=0.1),
         refresh_days=int(_number(env, "PQWATCH_REFRESH_DAYS", "7", int, minimum=0)),
@@ -114,9 +119,23 @@ def _read_sources(path: Path, data: dict[str, Any]) -> tuple[BlogSource, ...]:
                 name=str(entry.get("name", urlsplit(urls[0]).hostname)),
                 start_urls=tuple(urls),
                 max_listing_pages=int(entry.get("max_listing_pages", 0)),
+                schedule=_crontab(
+                    entry.get("schedule", BlogSource.schedule), f"{path}: [[blog]] entry {number}"
+                ),
             )
         )
     return tuple(blogs)
+
+
+def _crontab(value: object, where: str) -> str:
+    """Check a crontab schedule ("45 */2 * * *") and return it."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(str(value))
+    except ValueError as error:
+        raise ConfigError(f"{where}: schedule {value!r} is not a crontab line: {error}") from None
+    return str(value)
 
 
 def check_http_url(url: str, where: str = "URL") -> str:

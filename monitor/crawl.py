@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.config import Settings
 from monitor.detect import detect_changes
 from storage.models import CrawlState
 
@@ -142,6 +143,19 @@ def parliament_args(
         "full_refresh": full_refresh,
         "refresh_days": refresh_days,
     }
+
+
+def configured_crawls(settings: Settings, today: date) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every source of the config as name -> (spider, arguments): the API's routine run and
+    each blog."""
+    routine = parliament_args(settings.api_base, daily_windows(today), None, False, settings.refresh_days)
+    crawls: dict[str, tuple[str, dict[str, Any]]] = {"parliament": ("parliament", routine)}
+    for blog in settings.blogs:
+        crawls[blog.name] = (
+            "blog",
+            {"start_urls": list(blog.start_urls), "max_listing_pages": blog.max_listing_pages},
+        )
+    return crawls
 
 
 def run_backfill(

@@ -38,7 +38,9 @@ def iso(value: object) -> Any:
     return value
 
 
-def current_views(session: Session, *, department: str | None = None) -> Iterator[dict[str, Any]]:
+def current_views(
+    session: Session, *, department: str | None = None, question_ids: set[int] | None = None
+) -> Iterator[dict[str, Any]]:
     """Yield the current view of every question: official values first, blog copies filling gaps.
 
     A source that has gone keeps its last good version in the view (and `removed` says so when
@@ -58,6 +60,10 @@ def current_views(session: Session, *, department: str | None = None) -> Iterato
         )
         .where(Version.status == "present", newer.id.is_(None))
     )
+    questions = select(Question).order_by(Question.house, Question.date_tabled, Question.uin)
+    if question_ids is not None:
+        latest_present = latest_present.where(Version.question_id.in_(question_ids))
+        questions = questions.where(Question.id.in_(question_ids))
     by_question: dict[int, list[tuple[Version, str, str]]] = defaultdict(list)
     for version, kind, url in session.execute(latest_present):
         by_question[version.question_id].append((version, kind, url))
@@ -65,9 +71,7 @@ def current_views(session: Session, *, department: str | None = None) -> Iterato
         session.execute(select(Version.question_id, func.count()).group_by(Version.question_id)).all()
     )
     gone = _gone_sources(session)
-    for question in session.scalars(
-        select(Question).order_by(Question.house, Question.date_tabled, Question.uin)
-    ):
+    for question in session.scalars(questions):
         copies = sorted(
             by_question.get(question.id, []),
             key=lambda c: (SOURCE_PRIORITY.get(c[1], 9), -c[0].observed_at.timestamp()),
@@ -80,6 +84,7 @@ def current_views(session: Session, *, department: str | None = None) -> Iterato
         view["sources"] = [{"kind": kind, "url": url} for _, kind, url in copies]
         view["version_count"] = counts.get(question.id, 0)
         view["removed"] = all((question.id, v.source_id) in gone for v, _, _ in copies)
+        view["question_id"] = question.id
         yield view
 
 
@@ -117,13 +122,20 @@ def _gone_sources(session: Session) -> set[tuple[int, int]]:
     return {(q, s) for q, s in rows}
 
 
-def change_events(session: Session, since: datetime | None = None) -> Iterator[dict[str, Any]]:
-    """Yield change events oldest first, detected at or after `since` (UTC)."""
+def change_events(
+    session: Session, since: datetime | None = None, after_id: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield change events oldest first: detected at or after `since` (UTC), or with an id
+    above `after_id`."""
     query = select(ChangeEvent, Question).join(Question, Question.id == ChangeEvent.question_id)
     if since is not None:
         query = query.where(ChangeEvent.detected_at >= since)
+    if after_id is not None:
+        query = query.where(ChangeEvent.id > after_id)
     for event, question in session.execute(query.order_by(ChangeEvent.detected_at, ChangeEvent.id)):
         yield {
+            "id": event.id,
+            "question_id": question.id,
             "house": question.house,
             "uin": question.uin,
             "date_tabled": iso(question.date_tabled),
