@@ -127,7 +127,10 @@ def send_confirmation(
         assert subscriber is not None
         email, key = subscriber.email, f"confirm:{subscriber.created_at:%Y%m%dT%H%M%S}"
     confirm_url = f"{mailer.base_url.rstrip('/')}/confirm/{make_token(mailer.secret, email, 'confirm')}"
-    mail = render_confirmation(email, confirm_url, mailer.base_url)
+    unsubscribe_url, manage_url = mailer.links(email)
+    mail = render_confirmation(
+        email, confirm_url, mailer.base_url, manage_url=manage_url, unsubscribe_url=unsubscribe_url
+    )
     return (
         _deliver(sessions, mailer, subscriber_id, email, key, "confirm", mail, (None, None, 0), now) == "sent"
     )
@@ -187,7 +190,16 @@ def send_due_digests(
             run.previews.append(f"{subscriber.email}: {mail.subject}")
             continue
         ids = (min(e["id"] for e in mine), max(e["id"] for e in mine), len(mine))
-        outcome = _deliver(sessions, mailer, subscriber.id, subscriber.email, key, "digest", mail, ids, now)
+        try:
+            outcome = _deliver(
+                sessions, mailer, subscriber.id, subscriber.email, key, "digest", mail, ids, now
+            )
+        except PermanentFailure as failure:
+            run.failed += 1
+            log.error(
+                "the mail server refuses to send (%s); stopping this run: check PQWATCH_SMTP_URL", failure
+            )
+            break
         setattr(run, outcome, getattr(run, outcome) + 1)
     return run
 
@@ -300,11 +312,14 @@ def _deliver(
     except IntegrityError:
         return "skipped_already_sent"  # another run or scheduler has this period: never twice
     unsubscribe_url, _ = mailer.links(email)
-    status, error = "sent", None
+    status, error, stop = "sent", None, None
     try:
-        mailer.transport.send(build_message(mail, email, mailer.sender, unsubscribe_url, message_id))
+        mailer.transport.send(
+            build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
+        )
     except PermanentFailure as failure:
         status, error = ("suppressed" if failure.recipient_rejected else "failed"), str(failure)
+        stop = None if failure.recipient_rejected else failure
     except TemporaryFailure as failure:
         status, error = "failed", str(failure)
     with sessions.begin() as session:
@@ -319,6 +334,9 @@ def _deliver(
             suppress(session, subscriber_id)
     if error:
         log.error("mail to %s (%s) %s: %s", email, key, status, error)
+    if stop is not None:
+        # Not about this address (a refused login, a refused sender): every mail would fail alike.
+        raise stop
     return {"sent": "sent", "failed": "failed", "suppressed": "suppressed"}[status]
 
 

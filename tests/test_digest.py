@@ -319,3 +319,15 @@ def test_the_daemon_stops_cleanly_on_sigterm(tmp_path):
     assert daemon.wait(timeout=30) == 0
     assert "stopped" in daemon.stderr.read()
     assert Path(f"{tmp_path}/d.sqlite3").exists()
+
+
+def test_a_refusal_that_is_not_about_the_address_stops_the_run(sessions):
+    for number in range(3):
+        add_subscriber(sessions, f"reader{number}@example.org")
+    add_events(sessions, ANSWER)
+    transport = Recorder(PermanentFailure("535 authentication failed"))
+    run = send_due_digests(sessions, mailer(transport), MONDAY_8AM)
+    assert run.failed == 1 and run.sent == 0
+    assert outbox_rows(sessions) == [("daily:2026-11-30", "failed")]  # the other two wait for a fix
+    with sessions() as session:
+        assert {s.status for s in session.scalars(select(Subscriber))} == {"confirmed"}
