@@ -29,6 +29,7 @@ from monitor.views import change_events, current_views
 from storage.models import CrawlState, OutboxMail, Subscriber
 
 LONDON = ZoneInfo("Europe/London")
+MAX_ITEMS_PER_SECTION = 50
 log = logging.getLogger("pqwatch.digest")
 
 
@@ -172,13 +173,11 @@ def send_due_digests(
             v["question_id"]: v
             for v in current_views(session, question_ids={e["question_id"] for e in events})
         }
+    # Each event with its question's current view, merged once for every subscriber's filters.
+    merged = [{**views.get(e["question_id"], {}), **e} for e in events]
     for subscriber, key in due:
         filters = Filters.from_json(subscriber.filters)
-        mine = [
-            e
-            for e in events
-            if e["id"] > after[subscriber.id] and matches(filters, {**views.get(e["question_id"], {}), **e})
-        ]
+        mine = [e for e in merged if e["id"] > after[subscriber.id] and matches(filters, e)]
         if not mine:
             run.nothing_to_report += 1
             continue
@@ -201,6 +200,9 @@ def send_due_digests(
             )
             break
         setattr(run, outcome, getattr(run, outcome) + 1)
+    close = getattr(mailer.transport, "close", None)
+    if close is not None:
+        close()  # an SMTP transport keeps one connection for the whole run
     return run
 
 
@@ -262,8 +264,14 @@ def build_context(
             )
         )
     unsubscribe_url, manage_url = mailer.links(subscriber.email)
+    # A mail of hundreds of changes helps nobody: the first ones, and a count of the rest.
     sections = tuple(
-        DigestSection(key=section, title=SECTIONS[section][0], items=tuple(found))
+        DigestSection(
+            key=section,
+            title=SECTIONS[section][0],
+            items=tuple(found[:MAX_ITEMS_PER_SECTION]),
+            more=max(0, len(found) - MAX_ITEMS_PER_SECTION),
+        )
         for section, found in items.items()
         if found
     )
@@ -272,7 +280,7 @@ def build_context(
         frequency=subscriber.frequency,
         period_label=period_label(key),
         sections=sections,
-        total=sum(len(s.items) for s in sections),
+        total=sum(s.count for s in sections),
         unsubscribe_url=unsubscribe_url,
         manage_url=manage_url,
         base_url=base,

@@ -54,6 +54,12 @@ class DigestSection:
     key: str
     title: str
     items: tuple[DigestItem, ...]
+    more: int = 0  # further changes of this kind left out of the mail (they are on pqwatch)
+
+    @property
+    def count(self) -> int:
+        """How many changes of this kind there were, shown or not."""
+        return len(self.items) + self.more
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,7 @@ class SmtpTransport:
         self.attempts = max(1, attempts)
         self.base_delay = base_delay
         self.timeout = timeout
+        self._client: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage) -> None:
         """Deliver `message`; TemporaryFailure after the last attempt, PermanentFailure at once."""
@@ -237,24 +238,53 @@ class SmtpTransport:
             self.sleep(self.base_delay * 2**attempt)
 
     def _send_once(self, message: EmailMessage) -> None:
+        reused = self._client is not None
         try:
-            client = self._connect()
+            refused = self._connection().send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            if not reused:
+                raise TemporaryFailure("server disconnected") from None
+            # Why: servers drop idle connections; a kept one that died is no reason to wait.
+            refused = self._send_fresh(message)
+        except MailError:
+            raise
         except Exception as error:
+            self.close()
             raise classify(error) from error
-        try:
-            if self.settings.starttls:
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if self.settings.username:
-                client.login(self.settings.username, self.settings.password or "")
-            refused = client.send_message(message)
-        except Exception as error:
-            raise classify(error) from error
-        finally:
-            _close_quietly(client)
         if refused:
             # Only some recipients refused: retrying would send the others a second copy.
             raise classify(smtplib.SMTPRecipientsRefused(refused))
+
+    def _send_fresh(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        try:
+            return self._connection().send_message(message)
+        except MailError:
+            raise
+        except Exception as error:
+            self.close()
+            raise classify(error) from error
+
+    def _connection(self) -> smtplib.SMTP:
+        """The open connection, opened (and logged in) on first use and kept for the next mail."""
+        if self._client is None:
+            try:
+                client = self._connect()
+                if self.settings.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                    client.ehlo()
+                if self.settings.username:
+                    client.login(self.settings.username, self.settings.password or "")
+            except Exception as error:
+                raise classify(error) from error
+            self._client = client
+        return self._client
+
+    def close(self) -> None:
+        """Close the kept connection (the next send opens a new one)."""
+        if self._client is not None:
+            _close_quietly(self._client)
+            self._client = None
 
     def _connect(self) -> smtplib.SMTP:
         host, port = self.settings.host, self.settings.port

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from monitor.digest_model import DigestContext, DigestItem, DigestSection, RenderedMail
 from monitor.mail import sanitize_header
@@ -96,7 +97,17 @@ class SectionView:
 
     key: str
     title: str
-    items: tuple[ItemView, ...]
+    items: tuple[RenderedItem, ...]
+    count: int
+    more: int
+
+
+@dataclass(frozen=True)
+class RenderedItem:
+    """One change rendered once, in both bodies: the same for every subscriber who gets it."""
+
+    html: Markup
+    text: str
 
 
 @functools.cache
@@ -167,7 +178,7 @@ def _tidy(body: str) -> str:
 
 def digest_subject(context: DigestContext) -> str:
     """Sum a digest up in one header-safe line: counts by section, most important first, and the period."""
-    counts = {section.key: len(section.items) for section in context.sections if section.items}
+    counts = {section.key: section.count for section in context.sections if section.items}
     period = f"({context.period_label})"
     if not counts:
         return sanitize_header(f"pqwatch: no changes {period}")
@@ -201,7 +212,18 @@ def _only_item_title(context: DigestContext) -> str:
 
 
 def _section_view(section: DigestSection) -> SectionView:
-    return SectionView(section.key, section.title, tuple(item_view(item) for item in section.items))
+    items = tuple(render_item(item) for item in section.items)
+    return SectionView(section.key, section.title, items, section.count, section.more)
+
+
+@functools.lru_cache(maxsize=20_000)
+def render_item(item: DigestItem) -> RenderedItem:
+    """Render one change's partials once; thousands of digests carrying it reuse the result."""
+    env = template_environment()
+    view = {"v": item_view(item)}
+    html = env.get_template("_item.html").render(view)
+    # The HTML partial was autoescaped as it rendered: it is safe to insert as it stands.
+    return RenderedItem(html=Markup(html), text=env.get_template("_item.txt").render(view))
 
 
 def item_view(item: DigestItem) -> ItemView:

@@ -331,3 +331,14 @@ def test_a_refusal_that_is_not_about_the_address_stops_the_run(sessions):
     assert outbox_rows(sessions) == [("daily:2026-11-30", "failed")]  # the other two wait for a fix
     with sessions() as session:
         assert {s.status for s in session.scalars(select(Subscriber))} == {"confirmed"}
+
+
+def test_a_long_digest_shows_the_first_fifty_of_a_kind_and_counts_the_rest(sessions):
+    add_subscriber(sessions)
+    add_events(sessions, *[replace(ANSWER, uin=f"HL{3000 + n}") for n in range(60)])
+    transport = Recorder()
+    send_due_digests(sessions, mailer(transport), MONDAY_8AM)
+    [message] = transport.sent
+    text = message.get_body(("plain",)).get_content()
+    assert "Newly answered (60)" in text and "... and 10 more" in text
+    assert text.count("* Lords HL30") == 50 and "60 newly answered" in message["Subject"]
