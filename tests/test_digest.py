@@ -67,9 +67,11 @@ def add_subscriber(sessions, address="reader@example.org", **filters):  # type: 
 
 
 def add_events(sessions, *answers, at=MONDAY_8AM - timedelta(hours=2)):  # type: ignore[no-untyped-def]
-    for number, answer in enumerate(answers):
+    for answer in answers:
         with sessions.begin() as session:
-            record_page(session, source_kind="blog", url=f"{URL}{number}", answers=[answer], observed_at=at)
+            # One page per question: a page that drops a question would say "source removed".
+            url = f"{URL}{answer.house}/{answer.uin}"
+            record_page(session, source_kind="blog", url=url, answers=[answer], observed_at=at)
     with sessions.begin() as session:
         detect_changes(session, now=at)
 
@@ -342,3 +344,38 @@ def test_a_long_digest_shows_the_first_fifty_of_a_kind_and_counts_the_rest(sessi
     text = message.get_body(("plain",)).get_content()
     assert "Newly answered (60)" in text and "... and 10 more" in text
     assert text.count("* Lords HL30") == 50 and "60 newly answered" in message["Subject"]
+
+
+def test_immediate_subscribers_get_one_mail_per_batch_of_new_changes(sessions):
+    with sessions.begin() as session:
+        subscribe(session, "now@example.org", frequency="immediate", confirmed=True, now=MONDAY_8AM)
+    transport = Recorder()
+    add_events(sessions, ANSWER, at=MONDAY_8AM + timedelta(minutes=1))
+    assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(minutes=2)).sent == 1
+    assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(minutes=3)).sent == 0
+    add_events(sessions, replace(ANSWER, uin="HL2473"), at=MONDAY_8AM + timedelta(minutes=4))
+    assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(minutes=5)).sent == 1
+    assert [row[0].split(":")[0] for row in outbox_rows(sessions)] == ["immediate", "immediate"]
+    assert "HL2472" not in transport.sent[1].get_body(("plain",)).get_content()
+
+
+def test_a_scheduled_crawl_job_crawls_detects_and_mails_immediate_subscribers(
+    site, db_url, tmp_path, monkeypatch
+):
+    from monitor.scheduler import crawl_job
+
+    config = tmp_path / "pqwatch.toml"
+    config.write_text(f'[[blog]]\nname = "local"\nstart_urls = ["{site.url}/"]\n')
+    for name, value in {
+        "PQWATCH_DB_URL": db_url,
+        "PQWATCH_CONFIG": str(config),
+        "PQWATCH_DOWNLOAD_DELAY": "0",
+        "PQWATCH_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["subscribe", "now@example.org", "--frequency", "immediate", "--confirmed"]) == 0
+    counts = crawl_job("local")
+    assert counts["answers_new"] == 3 and counts["errors"] == 0
+    [mail] = list((tmp_path / "outbox").glob("*.eml"))
+    message = email.message_from_bytes(mail.read_bytes())
+    assert message["To"] == "now@example.org" and "3 newly answered" in message["Subject"]
