@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -92,6 +93,8 @@ def build_scheduler(settings: Settings, kind: type[BaseScheduler] = BlockingSche
             id=f"crawl:{source}",
             name=f"crawl {source}",
             replace_existing=True,
+            # A scheduler just started crawls at once, then on schedule: an operator sees it work.
+            next_run_time=datetime.now(LONDON),
         )
     for frequency in ("immediate", "daily", "weekly"):
         scheduler.add_job(
@@ -101,6 +104,7 @@ def build_scheduler(settings: Settings, kind: type[BaseScheduler] = BlockingSche
             id=f"digest:{frequency}",
             name=f"digest {frequency}",
             replace_existing=True,
+            next_run_time=datetime.now(LONDON),
         )
     return scheduler
 

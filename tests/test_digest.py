@@ -300,7 +300,12 @@ def test_cli_subscribe_digest_and_unsubscribe(db_url, tmp_path, capfd, monkeypat
 def test_the_daemon_stops_cleanly_on_sigterm(tmp_path):
     config = tmp_path / "pqwatch.toml"
     config.write_text('[parliament]\napi_base = "http://127.0.0.1:9"\nschedule = "0 3 * * *"\n')
-    env = {**os.environ, "PQWATCH_DB_URL": f"sqlite:///{tmp_path}/d.sqlite3", "PQWATCH_CONFIG": str(config)}
+    env = {
+        **os.environ,
+        "PQWATCH_DB_URL": f"sqlite:///{tmp_path}/d.sqlite3",
+        "PQWATCH_CONFIG": str(config),
+        "PQWATCH_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
     daemon = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "run"], env=env, stderr=subprocess.PIPE, text=True
     )
@@ -318,8 +323,10 @@ def test_the_daemon_stops_cleanly_on_sigterm(tmp_path):
     )
     assert second.returncode == 2 and "another pqwatch scheduler is running" in second.stderr
     daemon.send_signal(signal.SIGTERM)
-    assert daemon.wait(timeout=30) == 0
-    assert "stopped" in daemon.stderr.read()
+    assert daemon.wait(timeout=60) == 0
+    log = daemon.stderr.read()
+    assert "stopped" in log
+    assert "crawl parliament: crawl finished with errors" in log  # it crawled at start (nothing there)
     assert Path(f"{tmp_path}/d.sqlite3").exists()
 
 
