@@ -22,17 +22,17 @@ import html
 import json
 import random
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from monitor.local_server import LocalServer
 
 Question = dict[str, Any]
 
@@ -265,61 +265,21 @@ class _Rule:
     seconds: float = 0.0
 
 
-class ApiStandIn:
+class ApiStandIn(LocalServer):
     """Serve question records like the Written Questions API, on 127.0.0.1 in a background thread."""
 
     def __init__(
         self, questions: list[Question] | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
-        self.host, self.port = host, port
-        self.requests: list[tuple[str, str, int]] = []  # (method, path with query, status)
-        self._lock = threading.Lock()
+        super().__init__(host, port)
         self._faults: list[_Rule] = []
         self._delays: list[_Rule] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._snap = _Snapshot({})
         self.replace(questions or [])
 
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. http://127.0.0.1:54321 (only once started)."""
-        if self._server is None:
-            raise RuntimeError("ApiStandIn is not started")
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> ApiStandIn:
-        """Bind (port 0 picks a free port) and serve in a daemon thread."""
-        if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"ApiStandIn:{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server, self._thread = None, None
-
-    def __enter__(self) -> ApiStandIn:
-        """Start serving for the duration of a with block."""
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Stop serving at the end of a with block."""
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler bound to this server."""
+        return _handler_for(self)
 
     # data
 

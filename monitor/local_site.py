@@ -11,16 +11,16 @@ known once the server is listening, so start it empty and then swap pages in::
 from __future__ import annotations
 
 import hashlib
-import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from monitor.local_server import LocalServer
 
 LM_BASE = datetime(2023, 1, 1, tzinfo=UTC)
 STATUS_BODY = "<!DOCTYPE html>\n<html><body><h1>{status} {phrase}</h1></body></html>\n"
@@ -53,7 +53,7 @@ class _Snapshot:
         return tag
 
 
-class LocalSite:
+class LocalSite(LocalServer):
     """Serve a dict of pages over HTTP on 127.0.0.1 in a background thread."""
 
     def __init__(
@@ -64,55 +64,15 @@ class LocalSite:
         port: int = 0,
         redirects: Mapping[str, str] | None = None,
     ) -> None:
-        self.host, self.port = host, port
-        self.requests: list[tuple[str, str, int]] = []  # (method, path with query, status)
-        self._lock = threading.Lock()
+        super().__init__(host, port)
         self._lm: dict[str, datetime] = {}  # every Last-Modified ever served, so it never goes back
         self._overrides: dict[str, tuple[int, dict[str, str]]] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._snap = _Snapshot({}, {}, {}, {})
         self.replace(pages or {}, content_types, redirects or {})
 
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. http://127.0.0.1:54321 (only once started)."""
-        if self._server is None:
-            raise RuntimeError("LocalSite is not started")
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> LocalSite:
-        """Bind (port 0 picks a free port) and serve in a daemon thread."""
-        if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"LocalSite:{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server, self._thread = None, None
-
-    def __enter__(self) -> LocalSite:
-        """Start serving for the duration of a with block."""
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Stop serving at the end of a with block."""
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler bound to this server."""
+        return _handler_for(self)
 
     def replace(
         self,
