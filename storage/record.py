@@ -143,11 +143,24 @@ def record_page(
     with session.no_autoflush:
         source = _source(session, source_kind, url, observed_at)
         latest = latest_versions(session, source.id)
+        # The questions this source showed last time, by key: a re-crawl finds them without a query.
+        shown = (
+            {
+                (q.house, q.uin, q.date_tabled): q
+                for q in session.scalars(select(Question).where(Question.id.in_(latest)))
+            }
+            if latest
+            else {}
+        )
         seen: set[int] = set()
         first = changed = unchanged = 0
         body_key: str | None = None
         for answer in answers:
-            question = _question(session, answer, observed_at, source_date)
+            question = (
+                shown.get((answer.house, answer.uin, answer.date_tabled)) if answer.date_tabled else None
+            )
+            if question is None or (answer.api_id is not None and question.api_id != answer.api_id):
+                question = _question(session, answer, observed_at, source_date)
             if question.id in seen:
                 continue  # the same question twice on one page: the first copy counts
             seen.add(question.id)
