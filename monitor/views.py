@@ -61,16 +61,24 @@ def current_views(
         .where(Version.status == "present", newer.id.is_(None))
     )
     questions = select(Question).order_by(Question.house, Question.date_tabled, Question.uin)
+    counting = select(Version.question_id, func.count()).group_by(Version.question_id)
+    scope: Any = None
     if question_ids is not None:
-        latest_present = latest_present.where(Version.question_id.in_(question_ids))
-        questions = questions.where(Question.id.in_(question_ids))
+        scope = question_ids
+    elif department:
+        # Narrow in SQL to questions some copy places in that department; the merged view decides.
+        scope = select(Version.question_id).where(
+            func.lower(Version.answering_body).contains(department.lower(), autoescape=True)
+        )
+    if scope is not None:
+        latest_present = latest_present.where(Version.question_id.in_(scope))
+        questions = questions.where(Question.id.in_(scope))
+        counting = counting.where(Version.question_id.in_(scope))
     by_question: dict[int, list[tuple[Version, str, str]]] = defaultdict(list)
     for version, kind, url in session.execute(latest_present):
         by_question[version.question_id].append((version, kind, url))
-    counts = dict(
-        session.execute(select(Version.question_id, func.count()).group_by(Version.question_id)).all()
-    )
-    gone = _gone_sources(session)
+    counts = dict(session.execute(counting).all())
+    gone = _gone_sources(session, scope)
     for question in session.scalars(questions):
         copies = sorted(
             by_question.get(question.id, []),
@@ -105,9 +113,9 @@ def merge_copies(question: Question, copies: list[Version]) -> dict[str, Any]:
     return view
 
 
-def _gone_sources(session: Session) -> set[tuple[int, int]]:
+def _gone_sources(session: Session, scope: Any = None) -> set[tuple[int, int]]:
     newer = aliased(Version)
-    rows = session.execute(
+    query = (
         select(Version.question_id, Version.source_id)
         .outerjoin(
             newer,
@@ -119,7 +127,9 @@ def _gone_sources(session: Session) -> set[tuple[int, int]]:
         )
         .where(newer.id.is_(None), Version.status == "removed")
     )
-    return {(q, s) for q, s in rows}
+    if scope is not None:
+        query = query.where(Version.question_id.in_(scope))
+    return {(q, s) for q, s in session.execute(query)}
 
 
 def change_events(

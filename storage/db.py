@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -52,23 +52,44 @@ def create_db_engine(url: str) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     """Return an Alembic config bound to this engine."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+# The newest migration; tests check it against Alembic's own head. Knowing it here lets a command
+# on an up-to-date database skip loading Alembic (a quarter of a second of every CLI call).
+SCHEMA_HEAD = "0003"
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema up to the latest migration (a no-op when it is there already)."""
-    config = alembic_config(engine)
-    head = ScriptDirectory.from_config(config).get_current_head()
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = _current_revision(connection)
     except OperationalError as error:
         raise DatabaseError(f"cannot open database {engine.url!r}: {error.orig}") from None
-    if current != head:
-        command.upgrade(config, "head")
+    if current == SCHEMA_HEAD:
+        return
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")
+
+
+def _current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def schema_head() -> str | None:
+    """Alembic's head revision, read from the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))).get_current_head()
 
 
 def open_database(url: str) -> sessionmaker[Session]:

@@ -231,3 +231,9 @@ def test_an_undated_copy_is_not_matched_to_a_question_from_another_session(sessi
         _record(s, [undated], T1, url="https://blog.example/hansard-paste/")
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Question)) == 2
+
+
+def test_the_schema_head_constant_is_alembics_head():
+    from storage.db import SCHEMA_HEAD, schema_head
+
+    assert schema_head() == SCHEMA_HEAD
