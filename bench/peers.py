@@ -75,6 +75,7 @@ class Usage:
     killed: bool  # ran past the timeout
     measured: bool  # the launcher wrote its figures
     site_cpu_s: float  # CPU of this benchmark process meanwhile: mostly LocalSite serving
+    others_cpu_s: float  # CPU of every other process on the machine meanwhile: contention
     requests: int
     statuses: dict[int, int]
 
@@ -112,7 +113,7 @@ def measure(ctx: Context, label: str, cmd: list[str], env: dict[str, str] | None
     ctx.commands[label] = cmd
     figures = runner_file(ctx, label, "usage.json")
     first = len(ctx.site.requests)
-    self_before = resource.getrusage(resource.RUSAGE_SELF)
+    self_before, machine_before = resource.getrusage(resource.RUSAGE_SELF), machine_cpu()
     launcher = [sys.executable, "-S", "-c", LAUNCHER, str(figures), *cmd]
     with runner_file(ctx, label, "out").open("wb") as out, runner_file(ctx, label, "err").open("wb") as err:
         started = time.perf_counter()
@@ -124,11 +125,16 @@ def measure(ctx: Context, label: str, cmd: list[str], env: dict[str, str] | None
             os.killpg(proc.pid, signal.SIGKILL)  # the group this benchmark started for this runner
             proc.wait()
             killed = True
+        except BaseException:  # Ctrl-C or SIGTERM: the runner's own session would outlive us
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
         wall = time.perf_counter() - started
-    self_after = resource.getrusage(resource.RUSAGE_SELF)
+    self_after, machine_after = resource.getrusage(resource.RUSAGE_SELF), machine_cpu()
     statuses = Counter(code for _, _, code in ctx.site.requests[first:])
     measured = figures.exists()
     child = json.loads(figures.read_text()) if measured else {}
+    site_cpu = _cpu(self_after) - _cpu(self_before)
+    others = machine_after - machine_before - site_cpu - child.get("user", 0) - child.get("sys", 0)
     return Usage(
         wall_s=round(child.get("wall", wall), 2),
         cpu_s=_rounded(child, "user", "sys"),
@@ -138,7 +144,8 @@ def measure(ctx: Context, label: str, cmd: list[str], env: dict[str, str] | None
         exit_code=proc.returncode,
         killed=killed,
         measured=measured,
-        site_cpu_s=round(_cpu(self_after) - _cpu(self_before), 2),
+        site_cpu_s=round(site_cpu, 2),
+        others_cpu_s=round(max(others, 0), 2),
         requests=sum(statuses.values()),
         statuses=dict(statuses),
     )
@@ -151,6 +158,17 @@ def _rounded(figures: dict[str, float], *keys: str, scale: float = 1, digits: in
 
 def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu() -> float:
+    """CPU seconds every process on the machine has used since boot (Linux /proc/stat; else 0)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def output(ctx: Context, label: str) -> str:
@@ -379,10 +397,23 @@ def run(
             "system": platform.platform(),
         },
         "site_tcp_nodelay": not server_nagle,
+        "revision": revision(),
         "started": since,
         "rows": rows,
         "commands": commands,
     }
+
+
+def revision() -> str | None:
+    """The commit of the code measured, with "+changes" when the work tree differs from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return None
+    return (
+        head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if head.returncode == 0 else None
+    )
 
 
 def _cell(value: Any) -> str:
@@ -408,13 +439,23 @@ def _align(cells: tuple[str, ...], widths: list[int]) -> list[str]:
 
 def table(figures: dict[str, Any]) -> str:
     """The results as a fixed-width table."""
-    head = ("runner", "gen", "wall s", "CPU s", "RSS MiB", "requests", "pages/s", "site CPU s")
+    head = (
+        "runner",
+        "gen",
+        "wall s",
+        "CPU s",
+        "RSS MiB",
+        "requests",
+        "pages/s",
+        "site CPU s",
+        "others CPU s",
+    )
     head += ("pages f/x/m", "answers f/x/m")
     lines = [head]
     for r in figures["rows"]:
         lines.append(
             (_name(r), str(r["generation"]), *(_cell(r[k]) for k in ("wall_s", "cpu_s", "peak_rss_mib")))
-            + (str(r["requests"]), _cell(r["pages_per_s"]), str(r["site_cpu_s"]))
+            + (str(r["requests"]), _cell(r["pages_per_s"]), str(r["site_cpu_s"]), str(r["others_cpu_s"]))
             + (_accuracy(r.get("pages")), _accuracy(r.get("answers")))
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
@@ -461,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         "--server-nagle", action="store_true", help="leave LocalSite's sockets with Nagle's algorithm on"
     )
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # clean up on the way out
     figures = run(args.posts, args.concurrency, args.skip_urlwatch, args.timeout, args.server_nagle)
     OUT.mkdir(exist_ok=True)
     target = OUT / f"peers-{args.posts}{'-nagle' if args.server_nagle else ''}.json"

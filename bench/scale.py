@@ -3,10 +3,19 @@ events over ~250 days) per engine, built through `open_database` so it has the r
 `pqwatch changes --since <last day>` and `pqwatch export --department` timed, and bytes per version.
 
     python -m bench.scale [--questions 500000] [--versions 3] [--engines sqlite,postgresql]
-                          [--pg-url postgresql://postgres@127.0.0.1:5432/pqwatch_scale] [--keep]
+                          [--pg-url postgresql://postgres@127.0.0.1:5432/pqwatch_scale]
+                          [--sqlite-dir DIR] [--keep | --reuse]
 
-The PostgreSQL database named in --pg-url is dropped and created afresh (and dropped at the end
-unless --keep). Prints a table and writes bench/out/scale.json. Not a test."""
+Each question has one "api" source (as the parliament spider makes), `--versions` versions, each
+with its raw API body (zlib-compressed, as stored), a `new` event and, for about `--change-rate`
+per question, answer_text_changed (with a word diff) or answer_date_changed events. Events are
+spread evenly over 250 days, so the last day holds ~0.4% of them. Both databases are loaded from
+the same generated batches (SQLite: Core executemany; PostgreSQL: COPY), each insert timed apart.
+
+Commands run as subprocesses under GNU time (for the child's own peak RSS), best of `--runs`;
+`changes` is also timed in-process. `--keep` keeps the databases and `--reuse` times them again
+without loading. The PostgreSQL database named in --pg-url is dropped and created afresh (and
+dropped at the end unless --keep). Prints a table and writes bench/out/scale.json. Not a test."""
 
 from __future__ import annotations
 
@@ -601,6 +610,10 @@ def measure(loader: Loader, since: datetime, runs: int, export_runs: int) -> dic
         ),
         "versions_table": round(sizes["versions_table"] / versions),
         "versions_table_and_indexes": round((sizes["versions_table"] + sizes["versions_indexes"]) / versions),
+        "bodies_table_and_indexes": round((sizes["bodies_table"] + sizes["bodies_indexes"]) / versions),
+        "change_events_table_and_indexes": round(
+            (sizes["change_events_table"] + sizes["change_events_indexes"]) / versions
+        ),
     }
     return figures
 
@@ -634,6 +647,11 @@ def print_table(figures: dict[str, Any]) -> None:
         ("bytes/version: versions+bodies", lambda e: e["bytes_per_version"]["versions_and_bodies"]),
         ("bytes/version: versions table", lambda e: e["bytes_per_version"]["versions_table"]),
         ("bytes/version: versions + indexes", lambda e: e["bytes_per_version"]["versions_table_and_indexes"]),
+        ("bytes/version: bodies + index", lambda e: e["bytes_per_version"]["bodies_table_and_indexes"]),
+        (
+            "bytes/version: events + indexes",
+            lambda e: e["bytes_per_version"]["change_events_table_and_indexes"],
+        ),
     ]
     names = list(engines)
     counts = (
