@@ -42,7 +42,16 @@ from typing import Any
 from sqlalchemy import JSON, Engine, Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from monitor.api_standin import ASKERS, ASKS, CONTEXT, DEPARTMENTS, FIGURES, LONG_TAILS, MINISTERS, OPENERS
+from monitor.api_standin import (
+    ASKERS,
+    ASKS,
+    CONTEXT,
+    DEPARTMENTS,
+    LONG_TAILS,
+    MINISTERS,
+    OPENERS,
+    figures_sentence,
+)
 from monitor.views import change_events
 from storage.db import open_database
 from storage.models import Body, ChangeEvent, Question, Source, Version
@@ -127,25 +136,13 @@ def make_plan(n: int, versions: int, change_rate: float, rng: random.Random) -> 
 # --- the data: what each version says ---------------------------------------------------------
 
 
-def _figures(rng: random.Random) -> str:
-    year = rng.randint(2015, 2023)
-    return rng.choice(FIGURES).format(
-        year=year,
-        m=rng.randint(2, 950),
-        m2=rng.randint(2, 300),
-        fy=f"{year + 2}-{(year + 3) % 100:02d}",
-        k=rng.randint(120, 98000),
-        p=rng.randint(2, 40),
-    )
-
-
 def answer_paragraphs(rng: random.Random, subject: str) -> list[str]:
     """An answer of 600-1,500 characters: an opener, figures and context, two sentences a paragraph."""
     target = rng.randint(600, 1500)
-    sentences = [rng.choice(OPENERS).format(s=subject), _figures(rng)]
+    sentences = [rng.choice(OPENERS).format(s=subject), figures_sentence(rng)]
     length = sum(len(s) + 1 for s in sentences)
     while length < target:
-        sentence = _figures(rng) if rng.random() < 0.45 else rng.choice(CONTEXT)
+        sentence = figures_sentence(rng) if rng.random() < 0.45 else rng.choice(CONTEXT)
         sentences.append(sentence)
         length += len(sentence) + 1
     return [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2)]

@@ -665,7 +665,8 @@ def _weekdays(start: date, count: int) -> date:
     return day
 
 
-def _figures(rng: random.Random) -> str:
+def figures_sentence(rng: random.Random) -> str:
+    """A sentence of made-up official figures, for generated answers."""
     year = rng.randint(2015, 2022)
     return rng.choice(FIGURES).format(
         year=year,
@@ -694,7 +695,7 @@ def _answer_html(rng: random.Random, heading: str, with_attachment: bool = False
         body = f"<p>{rng.choice(SHORT_ANSWERS)}</p>"
     else:
         subject = SUBJECTS.get(heading, "this matter")
-        paragraphs = [rng.choice(OPENERS).format(s=subject), _figures(rng)]
+        paragraphs = [rng.choice(OPENERS).format(s=subject), figures_sentence(rng)]
         paragraphs += rng.sample(CONTEXT, rng.randint(1, 3))
         if rng.random() < 0.35:
             url = "https://www.gov.uk/government/statistics/" + re.sub(
@@ -823,9 +824,9 @@ def _correct(question: Question, rng: random.Random, day: date) -> None:
     old = question["answerText"]
     paragraphs = list(PARAGRAPH.finditer(old))
     target = next((m for m in paragraphs if re.search(r"\d", m[1])), paragraphs[0])
-    new_sentence = _figures(rng)
+    new_sentence = figures_sentence(rng)
     while new_sentence == target[1]:
-        new_sentence = _figures(rng)
+        new_sentence = figures_sentence(rng)
     question["answerText"] = old[: target.start(1)] + new_sentence + old[target.end(1) :]
     question["originalAnswerText"] = old
     question["answerIsCorrection"] = True
