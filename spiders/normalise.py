@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import html as lxml_html
@@ -48,6 +50,34 @@ def normalise_text(text: str | None) -> str:
     text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One non-empty line of normalised text, and whether it starts a paragraph."""
+
+    text: str
+    new_paragraph: bool
+
+
+def text_lines(text: str) -> list[TextLine]:
+    """Split text into its non-empty normalised lines, remembering paragraph starts."""
+    lines: list[TextLine] = []
+    for paragraph in normalise_text(text).split("\n\n"):
+        for number, line in enumerate(paragraph.split("\n")):
+            if line.strip():
+                lines.append(TextLine(line.strip(), number == 0))
+    return lines
+
+
+def join_lines(lines: Iterable[TextLine]) -> str:
+    """Join lines back into text: a blank line before each paragraph, a newline inside one."""
+    out: list[str] = []
+    for line in lines:
+        if out:
+            out.append("\n\n" if line.new_paragraph else "\n")
+        out.append(line.text)
+    return normalise_text("".join(out))
 
 
 def normalise_inline(text: str | None) -> str:

@@ -11,13 +11,15 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
 from spiders.normalise import (
+    TextLine,
     element_to_text,
+    join_lines,
     normalise_body_name,
     normalise_inline,
-    normalise_text,
     normalise_uin,
     parse_date,
     parse_time_of_day,
+    text_lines,
 )
 from spiders.records import AnswerRecord, ParsedPost, ParseProblem, PostResult
 
@@ -114,14 +116,8 @@ _SPEAKER = re.compile(rf"^(?P<who>{_TITLES}[^–—:]{{0,80}}?)\s+[–—-]\s+(?
 
 
 @dataclass
-class _Line:
-    text: str
-    new_paragraph: bool
-
-
-@dataclass
 class _Entry:
-    text: list[_Line] = field(default_factory=list)
+    text: list[TextLine] = field(default_factory=list)
     tabled: str | None = None
 
 
@@ -187,7 +183,7 @@ def _drop(node: lxml_html.HtmlElement) -> None:
 
 def parse_answers_text(text: str) -> tuple[list[AnswerRecord], list[ParseProblem]]:
     """Find every written answer in a post's plain text; return records and unreadable ones."""
-    lines = _lines(text)
+    lines = text_lines(text)
     answers: list[AnswerRecord] = []
     problems: list[ParseProblem] = []
     for block in _blocks(lines):
@@ -209,19 +205,10 @@ class _Unreadable(ValueError):
         self.uin = uin
 
 
-def _lines(text: str) -> list[_Line]:
-    lines: list[_Line] = []
-    for paragraph in normalise_text(text).split("\n\n"):
-        for number, line in enumerate(paragraph.split("\n")):
-            if line.strip():
-                lines.append(_Line(line.strip(), number == 0))
-    return lines
-
-
-def _blocks(lines: list[_Line]) -> list[list[_Line]]:
+def _blocks(lines: list[TextLine]) -> list[list[TextLine]]:
     """Split the text into one block per e-mail: at `====` lines and at each intro line."""
-    blocks: list[list[_Line]] = []
-    current: list[_Line] = []
+    blocks: list[list[TextLine]] = []
+    current: list[TextLine] = []
     for line in lines:
         if _SEPARATOR.match(line.text):
             blocks.append(current)
@@ -235,13 +222,13 @@ def _blocks(lines: list[_Line]) -> list[list[_Line]]:
     return [block for block in blocks if _is_email_block(block)]
 
 
-def _is_email_block(block: list[_Line]) -> bool:
+def _is_email_block(block: list[TextLine]) -> bool:
     return any(_INTRO_HINT.search(line.text) or _ANSWER_DATE.match(line.text) for line in block) or (
         any(_TABLED.match(line.text) for line in block) and any(_ANY_UIN.search(line.text) for line in block)
     )
 
 
-def _parse_email_block(block: list[_Line]) -> list[AnswerRecord]:
+def _parse_email_block(block: list[TextLine]) -> list[AnswerRecord]:
     intro_at = next((i for i, line in enumerate(block) if _INTRO_HINT.search(line.text)), None)
     minister = body = None
     intro_uins: list[str] = []
@@ -286,7 +273,7 @@ def _parse_email_block(block: list[_Line]) -> list[AnswerRecord]:
     except ValueError as error:
         raise _Unreadable(f"answer {main_uin}: {error}", main_uin) from None
 
-    answer_text = _join(answer_lines)
+    answer_text = join_lines(answer_lines)
     uins = [_entry_uin(entry) or "" for entry in entries]
     # The e-mail answers the UIN it names; the others were grouped with it for answer.
     if main_uin in uins:
@@ -314,7 +301,7 @@ def _parse_email_block(block: list[_Line]) -> list[AnswerRecord]:
     return records
 
 
-def _read_questions(lines: list[_Line], uin_label: str | None) -> tuple[str | None, list[_Entry], int]:
+def _read_questions(lines: list[TextLine], uin_label: str | None) -> tuple[str | None, list[_Entry], int]:
     """Read the question part: an optional label, then (text, Tabled on) entries."""
     asker: str | None = None
     entries: list[_Entry] = []
@@ -325,7 +312,7 @@ def _read_questions(lines: list[_Line], uin_label: str | None) -> tuple[str | No
         if not entries and not current.text and (label := _question_label(text)):
             asker, rest = label
             if rest:
-                current.text.append(_Line(rest, True))
+                current.text.append(TextLine(rest, True))
         elif _GROUPED_HEADER.match(text):
             pass
         elif tabled := _TABLED.match(text):
@@ -338,7 +325,7 @@ def _read_questions(lines: list[_Line], uin_label: str | None) -> tuple[str | No
         elif _ANSWER_LABEL.match(text) or _ANSWER_DATE.match(text):
             break
         else:
-            current.text.append(_Line(_ITEM_NUMBER.sub("", text), lines[i].new_paragraph))
+            current.text.append(TextLine(_ITEM_NUMBER.sub("", text), lines[i].new_paragraph))
         i += 1
     if current.text and not entries:
         entries.append(current)  # a question with no "Tabled on": reported by the caller
@@ -375,23 +362,23 @@ def _entry_uin(entry: _Entry) -> str | None:
 def _question_text(entry: _Entry) -> str:
     lines = list(entry.text)
     last = _TRAILING_UIN.sub("", lines[-1].text)
-    lines[-1] = _Line(last, lines[-1].new_paragraph)
-    return _join([line for line in lines if line.text])
+    lines[-1] = TextLine(last, lines[-1].new_paragraph)
+    return join_lines([line for line in lines if line.text])
 
 
 def _read_answer(
-    lines: list[_Line], intro_minister: str | None
-) -> tuple[str | None, list[_Line], str | None]:
+    lines: list[TextLine], intro_minister: str | None
+) -> tuple[str | None, list[TextLine], str | None]:
     """Read "Answer:", the minister's line, the answer paragraphs and the date-and-time line."""
     minister: str | None = None
-    body: list[_Line] = []
+    body: list[TextLine] = []
     i = 0
     if i < len(lines) and (label := _ANSWER_LABEL.match(lines[i].text)):
         rest = (label["rest"] or "").strip()
         if rest and _is_minister_line(rest, intro_minister):
             minister = rest.rstrip(": ")
         elif rest:
-            body.append(_Line(rest, True))
+            body.append(TextLine(rest, True))
         i += 1
     if minister is None and not body and i < len(lines):
         if _is_minister_line(lines[i].text, intro_minister):
@@ -413,20 +400,11 @@ def _is_minister_line(text: str, intro_minister: str | None) -> bool:
     return bool(_MEMBER_NAME.match(name)) and (text.endswith(":") or len(name.split()) <= 8)
 
 
-def _join(lines: list[_Line]) -> str:
-    out: list[str] = []
-    for line in lines:
-        if out:
-            out.append("\n\n" if line.new_paragraph else "\n")
-        out.append(line.text)
-    return normalise_text("".join(out))
-
-
 # ---------------------------------------------------------------------------------------------
 # The Hansard-style paste: "Lord X – To ask … [HL8104]" then "Minister – answer"
 
 
-def _parse_hansard_paste(lines: list[_Line]) -> list[AnswerRecord]:
+def _parse_hansard_paste(lines: list[TextLine]) -> list[AnswerRecord]:
     records: list[AnswerRecord] = []
     i = 0
     while i < len(lines):
@@ -435,7 +413,7 @@ def _parse_hansard_paste(lines: list[_Line]) -> list[AnswerRecord]:
             i += 1
             continue
         asker = normalise_inline(speaker["who"])
-        question = [_Line(speaker["text"], True)]
+        question = [TextLine(speaker["text"], True)]
         i += 1
         # The question's own UIN closes it ("… [HL8104]", often on a line of its own); a UIN
         # inside the text cites an earlier answer ("further to … (HL6538), what …").
@@ -452,7 +430,7 @@ def _parse_hansard_paste(lines: list[_Line]) -> list[AnswerRecord]:
         if answer is None or answer["text"].startswith("To ask"):
             raise _Unreadable(f"answer {uin} is cut off: the minister's reply is missing", uin)
         minister = normalise_inline(answer["who"])
-        body = [_Line(answer["text"], True)]
+        body = [TextLine(answer["text"], True)]
         i += 1
         while i < len(lines):
             nxt = _SPEAKER.match(lines[i].text)
@@ -467,7 +445,7 @@ def _parse_hansard_paste(lines: list[_Line]) -> list[AnswerRecord]:
                 uin=uin,
                 date_tabled=None,
                 question_text=question_text,
-                answer_text=_join(body),
+                answer_text=join_lines(body),
                 asking_member=asker,
                 answering_member=minister,
             )

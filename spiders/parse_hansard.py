@@ -12,7 +12,15 @@ from datetime import date
 
 from lxml import html as lxml_html
 
-from spiders.normalise import element_to_text, normalise_inline, normalise_uin, parse_date
+from spiders.normalise import (
+    TextLine,
+    element_to_text,
+    join_lines,
+    normalise_inline,
+    normalise_uin,
+    parse_date,
+    text_lines,
+)
 from spiders.records import AnswerRecord
 
 # Page chrome. The "Back to ... / Forward to ..." section links come after the last answer and
@@ -45,15 +53,9 @@ _REFERENCE = re.compile(r"(?:\bcolumns?|\bcols?\.?|\bcc?\.)\s*$", re.IGNORECASE)
 
 
 @dataclass
-class _Line:
-    text: str
-    new_paragraph: bool
-
-
-@dataclass
 class _Contribution:
     who: str | None
-    lines: list[_Line]
+    lines: list[TextLine]
     is_question: bool
 
 
@@ -82,7 +84,7 @@ def parse_historic_hansard(html_text: str, url: str) -> list[AnswerRecord]:
     house = {"HC": "Commons", "HL": "Lords"}.get(citation["house"]) if citation else None
     heading = _heading(root, tree)
     records = []
-    for group in _groups(_contributions(_lines(body)), url):
+    for group in _groups(_contributions(text_lines(body)), url):
         assert group.answer is not None
         try:
             holding, answer_lines = _holding(group.answer)
@@ -99,7 +101,7 @@ def parse_historic_hansard(html_text: str, url: str) -> list[AnswerRecord]:
                     uin=uin,
                     date_tabled=None,  # historic Hansard prints only the day of the answer
                     question_text=question_text,
-                    answer_text=_join(answer_lines),
+                    answer_text=join_lines(answer_lines),
                     asking_member=_asker(question.who),
                     answering_member=_answerer(group.answer.who),
                     date_answered=answered,
@@ -161,25 +163,17 @@ def _columns(first: str, last: str | None) -> tuple[int, int]:
     return int(first), int(first[: max(0, len(first) - len(last))] + last)
 
 
-def _lines(text: str) -> list[_Line]:
-    lines: list[_Line] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        rows = [" ".join(row.split()) for row in paragraph.split("\n")]
-        lines += [_Line(row, i == 0) for i, row in enumerate(row for row in rows if row)]
-    return lines
-
-
-def _contributions(lines: list[_Line]) -> list[_Contribution]:
+def _contributions(lines: list[TextLine]) -> list[_Contribution]:
     """Split at each "§" permalink (or, on a page without them, at each speaker) and classify."""
     marked = any(line.text.startswith("§") for line in lines)
-    chunks: list[list[_Line]] = []
+    chunks: list[list[TextLine]] = []
     for line in lines:
         starts = line.text.startswith("§") if marked else _opens_contribution(line.text)
         if starts or not chunks:
             chunks.append([])
         text = line.text.lstrip("§ ")
         if text:
-            chunks[-1].append(_Line(text, line.new_paragraph or starts))
+            chunks[-1].append(TextLine(text, line.new_paragraph or starts))
     return [_read(chunk) for chunk in chunks if chunk]
 
 
@@ -188,7 +182,7 @@ def _opens_contribution(text: str) -> bool:
     return bool(_LORDS_ASKED.match(text) or (speaker and _name_like(speaker["who"])))
 
 
-def _read(chunk: list[_Line]) -> _Contribution:
+def _read(chunk: list[TextLine]) -> _Contribution:
     head, rest = chunk[0].text, chunk[1:]
     # The speaker may stand alone on the first line, or share it with the text.
     candidates = [(head, rest)] + ([(f"{head} {rest[0].text}", rest[1:])] if rest else [])
@@ -198,16 +192,16 @@ def _read(chunk: list[_Line]) -> _Contribution:
                 continue
             who = found["who"].rstrip(": ") or None
             if who is None and pattern is _TO_ASK or who and _name_like(who):
-                opening = [_Line(found["text"], True)] if found["text"] else []
+                opening = [TextLine(found["text"], True)] if found["text"] else []
                 return _Contribution(who, opening + tail, True)
     if (found := _SPEAKER.fullmatch(head)) and _name_like(found["who"]):
         return _Contribution(
-            found["who"], ([_Line(found["text"], True)] if found["text"] else []) + rest, False
+            found["who"], ([TextLine(found["text"], True)] if found["text"] else []) + rest, False
         )
     if _name_like(head):
         # Why: the colon after the name opens the text paragraph when the name stands in its own tag.
         if rest and rest[0].text.startswith(":"):
-            rest = [_Line(rest[0].text.lstrip(": "), True)] + rest[1:]
+            rest = [TextLine(rest[0].text.lstrip(": "), True)] + rest[1:]
         return _Contribution(head, [line for line in rest if line.text], False)
     return _Contribution(None, chunk, False)  # a paragraph that continues the one before
 
@@ -236,13 +230,15 @@ def _groups(contributions: list[_Contribution], url: str) -> list[_Group]:
         elif current.questions:
             current.answer = contribution  # the first contribution after the questions answers them
     if current.questions and current.answer is None:
-        raise ValueError(f"{url}: the question {_join(current.questions[-1].lines)[:60]!r} has no answer")
+        raise ValueError(
+            f"{url}: the question {join_lines(current.questions[-1].lines)[:60]!r} has no answer"
+        )
     return groups + ([current] if current.questions else [])
 
 
 def _question_parts(question: _Contribution) -> list[tuple[str, str]]:
     """Return (UIN, question text) for each UIN: "(1) how many …; [1] (2) what … [2]" gives two."""
-    text = _join(question.lines)
+    text = join_lines(question.lines)
     pieces = _UIN_MARK.split(text)
     uins, segments = pieces[1::2], pieces[0::2]
     if len(uins) <= 1:
@@ -259,7 +255,7 @@ def _clean(text: str) -> str:
     return re.sub(r"[ ;]+(\n|$)", r"\1", text).strip()
 
 
-def _holding(answer: _Contribution) -> tuple[date | None, list[_Line]]:
+def _holding(answer: _Contribution) -> tuple[date | None, list[TextLine]]:
     """The date of an earlier holding answer, and the answer's lines without that mark."""
     # Why: an answer that followed a holding answer carries "[holding answer 12 July 2004]" after
     # the minister's name, before the colon or at the start of the text.
@@ -268,7 +264,7 @@ def _holding(answer: _Contribution) -> tuple[date | None, list[_Line]]:
         return parse_date(found["date"]), lines
     if lines and (found := _HOLDING.match(lines[0].text)):
         rest = lines[0].text[found.end() :]
-        return parse_date(found["date"]), ([_Line(rest, True)] if rest else []) + lines[1:]
+        return parse_date(found["date"]), ([TextLine(rest, True)] if rest else []) + lines[1:]
     return None, lines
 
 
@@ -289,12 +285,3 @@ def _heading(root: lxml_html.HtmlElement, tree: lxml_html.HtmlElement) -> str | 
         if text:
             return text
     return None
-
-
-def _join(lines: list[_Line]) -> str:
-    out: list[str] = []
-    for line in lines:
-        if out:
-            out.append("\n\n" if line.new_paragraph else "\n")
-        out.append(line.text)
-    return "".join(out).strip()

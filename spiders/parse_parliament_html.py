@@ -14,11 +14,14 @@ from urllib.parse import urljoin
 from lxml import html as lxml_html
 
 from spiders.normalise import (
+    TextLine,
     element_to_text,
+    join_lines,
     normalise_body_name,
     normalise_inline,
     normalise_uin,
     parse_date,
+    text_lines,
 )
 from spiders.records import AnswerRecord, Attachment
 
@@ -73,17 +76,11 @@ _BODY_WORDS = re.compile(
 
 
 @dataclass
-class _Line:
-    text: str
-    new_paragraph: bool
-
-
-@dataclass
 class _Scan:
     """The page text read once: one-line labels become facts, section labels gather the lines after."""
 
     facts: dict[str, str] = field(default_factory=dict)
-    sections: dict[str, list[_Line]] = field(default_factory=dict)
+    sections: dict[str, list[TextLine]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     section: str = "header"
     pending: str = ""  # a label seen without its value, waiting for the next line
@@ -104,9 +101,9 @@ class _Scan:
             # "Grouped questions: 16197, 16198" (old site) lists the UINs after the label.
             items = re.split(r"\s*(?:,|;|\band\b)\s*", value) if kind == "grouped" else [value]
             if kind in ("grouped", "answered_by"):
-                self.sections[self.section] += [_Line(item, True) for item in items if item]
+                self.sections[self.section] += [TextLine(item, True) for item in items if item]
 
-    def content(self, line: _Line) -> None:
+    def content(self, line: TextLine) -> None:
         # Why: a label and its value may sit in separate elements (<dt>/<dd>, a date under its
         # heading), so a label without a value takes the next line that fits it.
         if self.pending and _fits(self.pending, line.text):
@@ -135,7 +132,7 @@ def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
         if node.getparent() is not None:
             node.drop_tree()
     root = next((found[0] for xpath in _ROOTS if (found := tree.xpath(xpath))), tree)
-    scan = _scan(_lines(element_to_text(root)))
+    scan = _scan(text_lines(element_to_text(root)))
     from_url = _DETAIL_URL.search(url)
     if "/written-statements/" in url or not ({"uin", "body", "asked_by"} & scan.facts.keys()):
         raise ValueError(f"{url}: not a written-question page (no 'UIN', 'Question for' or 'Asked by' label)")
@@ -143,10 +140,10 @@ def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
     if not raw_uin:
         raise ValueError(f"{url}: written-question page without a UIN on the page or in the URL")
     house, uin = normalise_uin(raw_uin)
-    question = _join(scan.sections.get("question", []))
+    question = join_lines(scan.sections.get("question", []))
     if not question:
         raise ValueError(f"{url}: written question {uin} has no question text")
-    corrected = _join(scan.sections.get("corrected", []))
+    corrected = join_lines(scan.sections.get("corrected", []))
     answered_by = [line.text for line in scan.sections.get("answered_by", [])]
     withdrawn = "withdrawn" in scan.flags
     try:
@@ -160,7 +157,7 @@ def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
         uin=uin,
         date_tabled=tabled,
         question_text=question,
-        answer_text="" if withdrawn else corrected or _join(scan.sections.get("answer", [])),
+        answer_text="" if withdrawn else corrected or join_lines(scan.sections.get("answer", [])),
         asking_member=_member(scan.facts.get("asked_by")),
         answering_member=_member(answered_by[0])
         if answered_by and not _BODY_WORDS.search(answered_by[0])
@@ -175,23 +172,16 @@ def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
         date_corrected=date_corrected,
         is_withdrawn=withdrawn,
         correcting_member=_member(scan.facts.get("corrected_by")),
-        original_answer_text=_join(scan.sections.get("original", [])) or None,
+        original_answer_text=join_lines(scan.sections.get("original", [])) or None,
         attachments=_attachments(root, url),
     )
-
-
-def _lines(text: str) -> list[_Line]:
-    lines: list[_Line] = []
-    for paragraph in text.split("\n\n"):
-        lines += [_Line(line.strip(), i == 0) for i, line in enumerate(paragraph.split("\n")) if line.strip()]
-    return lines
 
 
 def _label(text: str) -> tuple[str, re.Match[str]] | None:
     return next(((kind, m) for kind, pattern in _LABELS if (m := pattern.fullmatch(text))), None)
 
 
-def _scan(lines: list[_Line]) -> _Scan:
+def _scan(lines: list[TextLine]) -> _Scan:
     scan = _Scan()
     queue = list(reversed(lines))
     while queue:
@@ -200,7 +190,7 @@ def _scan(lines: list[_Line]) -> _Scan:
         # 7926, tabled on ..."); above the question, a line is split where a label starts.
         parts = _INLINE_LABEL.split(line.text, maxsplit=1) if scan.before_question else []
         if len(parts) == 2 and not line.text.startswith("To ask"):
-            queue += [_Line(parts[1], False), _Line(parts[0], line.new_paragraph)]
+            queue += [TextLine(parts[1], False), TextLine(parts[0], line.new_paragraph)]
             continue
         kind, match = _label(line.text) or ("", None)
         # A grouped question shows its own UIN, member and text: content there, not this page's facts.
@@ -234,15 +224,6 @@ def _date(text: str | None) -> date | None:
     return parse_date(text) if text else None
 
 
-def _join(lines: list[_Line]) -> str:
-    out: list[str] = []
-    for line in lines:
-        if out:
-            out.append("\n\n" if line.new_paragraph else "\n")
-        out.append(line.text)
-    return "".join(out).strip()
-
-
 def _member(text: str | None) -> str | None:
     """Keep the name of a member card: no "(Constituency)", no ", Party, Constituency" after it."""
     if not text:
@@ -257,7 +238,7 @@ def _body_after(answered_by: list[str]) -> str | None:
     return next((normalise_body_name(text) for text in answered_by[:2] if _BODY_WORDS.search(text)), None)
 
 
-def _grouped(tree: lxml_html.HtmlElement, lines: list[_Line], own_uin: str, url: str) -> tuple[str, ...]:
+def _grouped(tree: lxml_html.HtmlElement, lines: list[TextLine], own_uin: str, url: str) -> tuple[str, ...]:
     """UINs named in the grouped section, plus those only in the href of a link shown there."""
     text = "\n".join(line.text for line in lines)
     found = re.findall(rf"\bUIN\s*:?\s*({_UIN})|[\[(]({_UIN})[\])]|^({_UIN})$", text, re.I | re.M)
