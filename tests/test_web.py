@@ -100,7 +100,10 @@ def serve_in_thread(app: object) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         # Why: the loop thread closes its own sockets; closing them from here races its poll().
-        server.trigger.pull_trigger(lambda: close_all(sockets))
+        try:
+            server.trigger.pull_trigger(lambda: close_all(sockets))
+        except OSError:
+            close_all(sockets)  # the trigger is already gone: nothing is polling any more
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
 
