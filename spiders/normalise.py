@@ -39,6 +39,8 @@ _CHAR_MAP = str.maketrans(
         "\r": None,
     }
 )
+# The characters _CHAR_MAP changes, found by one regex scan (str.translate with a dict is slow).
+_MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in _CHAR_MAP) + "]")
 _SPACES = re.compile(r"[ \f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -47,9 +49,15 @@ def normalise_text(text: str | None) -> str:
     """Return NFC text with straight quotes, single spaces and paragraphs split by one blank line."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    if not text.isascii():  # ASCII is already NFC
+        text = unicodedata.normalize("NFC", text)
+    text = _MAPPED.sub(_map_char, text)
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _map_char(found: re.Match[str]) -> str:
+    return _CHAR_MAP[ord(found.group())] or ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
@@ -23,49 +24,49 @@ from spiders.normalise import (
 )
 from spiders.records import AnswerRecord, ParsedPost, ParseProblem, PostResult
 
-# Page furniture: never part of an answer. Removed from the tree before any text is read.
-FURNITURE = CSSSelector(
-    ", ".join(
-        [
-            "script",
-            "style",
-            "noscript",
-            "template",
-            "iframe",
-            "form",
-            "nav",
-            "aside",
-            "#sidebar",
-            ".sidebar",
-            "#secondary",
-            ".widget",
-            ".widget-area",
-            ".et_pb_widget_area",
-            "#comments",
-            ".comments-area",
-            ".comment-respond",
-            ".commentlist",
-            ".comment-list",
-            "#respond",
-            "footer",
-            "#main-footer",
-            "#footer",
-            "#main-header",
-            "header#masthead",
-            ".sharedaddy",
-            ".sd-sharing",
-            ".et_social_inline",
-            ".et_social_inline_bottom",
-            ".share-buttons",
-            ".jp-relatedposts",
-            ".post-navigation",
-            ".nav-links",
-            ".related-posts",
-            ".yarpp-related",
-            ".wp-block-comments",
-        ]
-    )
+# Page furniture: never part of an answer. Removed from the content root before its text is read.
+_FURNITURE_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "nav", "aside", "footer")
+_FURNITURE_IDS = (
+    *("sidebar", "secondary", "comments", "respond"),
+    *("main-footer", "footer", "main-header", "masthead"),
 )
+_FURNITURE_CLASSES = (
+    "sidebar",
+    "widget",
+    "widget-area",
+    "et_pb_widget_area",
+    "comments-area",
+    "comment-respond",
+    "commentlist",
+    "comment-list",
+    "sharedaddy",
+    "sd-sharing",
+    "et_social_inline",
+    "et_social_inline_bottom",
+    "share-buttons",
+    "jp-relatedposts",
+    "post-navigation",
+    "nav-links",
+    "related-posts",
+    "yarpp-related",
+    "wp-block-comments",
+)
+_FURNITURE_SELECTORS = [
+    *_FURNITURE_TAGS,
+    *(f"#{name}" for name in _FURNITURE_IDS),
+    *(f".{name}" for name in _FURNITURE_CLASSES),
+]
+FURNITURE = CSSSelector(", ".join(_FURNITURE_SELECTORS))
+
+
+def _is_furniture(node: lxml_html.HtmlElement) -> bool:
+    """The FURNITURE test for one element (a CSS selector only searches below a node)."""
+    if node.tag in _FURNITURE_TAGS or node.get("id") in _FURNITURE_IDS:
+        return True
+    classes = node.get("class")
+    return bool(classes) and not set(classes.split()).isdisjoint(_FURNITURE_CLASSES)
+
+
 CONTENT_ROOTS = tuple(
     CSSSelector(selector)
     for selector in (
@@ -82,6 +83,9 @@ CONTENT_ROOTS = tuple(
     )
 )
 
+_CANONICAL = etree.XPath('//head/link[@href][contains(concat(" ", @rel, " "), " canonical ")]')
+_PUBLISHED_META = etree.XPath('//meta[@property="article:published_time"]')
+_TITLES_AT = tuple(CSSSelector(selector) for selector in ("h1.entry-title", "article h1", "h1", "title"))
 _TIMES = CSSSelector("article time[datetime]")
 _PUBLISHED = CSSSelector(".post-meta .published, .published")
 _SEPARATOR = re.compile(r"^\s*[=]{5,}\s*$")
@@ -129,30 +133,41 @@ def parse_post(html_text: str, url: str) -> PostResult:
     """Parse one blog post page into its written answers (none for posts without any)."""
     tree = lxml_html.document_fromstring(html_text or "<html></html>")
     canonical = canonical_url(tree, url)
-    title = _first_text(tree, ["h1.entry-title", "article h1", "h1", "title"])
+    title = _first_text(tree, _TITLES_AT)
     published = _published(tree)
-    for node in FURNITURE(tree):
+    root = _content_root(tree)
+    # Why only below the root: testing every selector on every element of a whole page cost more
+    # than the rest of the parse.
+    for node in FURNITURE(root):
         _drop(node)
-    root = next((found[0] for select in CONTENT_ROOTS if (found := select(tree))), None)
-    if root is None:
-        root = tree.find("body") if tree.find("body") is not None else tree
     answers, problems = parse_answers_text(element_to_text(root))
     post = ParsedPost(url, canonical, title, published, tuple(answers))
     return PostResult(post, tuple(problems))
 
 
+def _content_root(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """The first element matching a content-root selector, in that order, that is not inside
+    furniture (a related-posts `<article>`, say); else the body."""
+    for select in CONTENT_ROOTS:
+        for found in select(tree):
+            if not any(_is_furniture(node) for node in (found, *found.iterancestors())):
+                return found
+    body = tree.find("body")
+    return body if body is not None else tree
+
+
 def canonical_url(tree: lxml_html.HtmlElement, url: str) -> str:
     """Return the page's `<link rel="canonical">` when present, else the URL it was fetched from."""
-    for link in tree.xpath('//head/link[@href][contains(concat(" ", @rel, " "), " canonical ")]'):
+    for link in _CANONICAL(tree):
         href = link.get("href", "").strip()
         if href:
             return href
     return url
 
 
-def _first_text(tree: lxml_html.HtmlElement, selectors: list[str]) -> str | None:
-    for selector in selectors:
-        for node in tree.cssselect(selector):
+def _first_text(tree: lxml_html.HtmlElement, selectors: tuple[CSSSelector, ...]) -> str | None:
+    for select in selectors:
+        for node in select(tree):
             text = normalise_inline(node.text_content())
             if text:
                 return text
@@ -160,7 +175,7 @@ def _first_text(tree: lxml_html.HtmlElement, selectors: list[str]) -> str | None
 
 
 def _published(tree: lxml_html.HtmlElement) -> date | None:
-    candidates = [m.get("content", "") for m in tree.xpath('//meta[@property="article:published_time"]')]
+    candidates = [m.get("content", "") for m in _PUBLISHED_META(tree)]
     candidates += [t.get("datetime", "") for t in _TIMES(tree)]
     candidates += [n.text_content() for n in _PUBLISHED(tree)]
     for candidate in candidates:

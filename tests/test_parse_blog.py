@@ -345,6 +345,21 @@ def test_reader_comments_never_leak_into_the_answer():
         assert result.problems == ()
 
 
+def test_a_content_root_inside_furniture_is_passed_over_for_the_post_itself():
+    # A related-posts widget before the post, carrying its own .entry-content excerpt.
+    page = """<html><body>
+    <aside class="widget"><article><div class="entry-content"><p>Related: another answer.</p>
+    </div></article></aside>
+    <article class="post"><div class="entry-content">
+    <p>Lord Alton of Liverpool &#8211; To ask Her Majesty&#8217;s Government what steps they
+    are taking. [HL8104]</p>
+    <p>Lord Ahmad of Wimbledon &#8211; We are taking several steps.</p>
+    <div class="sharedaddy">Share this: 12 shares</div></div></article></body></html>"""
+    (record,) = parse_post(page, "https://example.org/p/1/").post.answers
+    assert record.uin == "HL8104"
+    assert record.answer_text == "We are taking several steps."
+
+
 def test_reader_comments_inside_the_post_article_are_dropped_before_reading():
     # A theme with no .entry-content: the parser reads the whole <article>, comments included,
     # and a Hansard-style answer runs to the end of what it reads.
@@ -531,6 +546,14 @@ def test_parse_date_accepts_a_leap_day_and_rejects_dates_after_latest():
 )
 def test_normalise_text_gives_straight_quotes_single_spaces_and_one_blank_line(raw, clean):
     assert normalise_text(raw) == clean
+
+
+def test_normalise_text_maps_each_typographic_character_alone_and_among_others():
+    expected = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2033": '"', "\u00a0": " "}
+    expected |= {"\u200b": "", "\u2060": "", "\ufeff": "", "\u00ad": "", "\t": " ", "\r": ""}
+    for char, plain in expected.items():
+        assert normalise_text(f"x{char}y") == f"x{plain}y"
+    assert normalise_text("\u201cTo\u00a0ask\u201d \u2013 HMG\u2019s") == '"To ask" \u2013 HMG\'s'
 
 
 def test_normalise_text_is_idempotent():
