@@ -3,14 +3,17 @@ the Hansard-style paste. Pure functions: text in, typed records out; no Scrapy, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
+from spiders import normalise, records
 from spiders.normalise import (
     TextLine,
     element_to_text,
@@ -83,6 +86,10 @@ CONTENT_ROOTS = tuple(
     )
 )
 
+# The code that turns a post's tree into records: this module, text normalising, the records.
+PARSER_ID = hashlib.sha256(
+    b"".join(Path(module).read_bytes() for module in (__file__, normalise.__file__, records.__file__))
+).hexdigest()
 _CANONICAL = etree.XPath('//head/link[@href][contains(concat(" ", @rel, " "), " canonical ")]')
 _PUBLISHED_META = etree.XPath('//meta[@property="article:published_time"]')
 _TITLES_AT = tuple(CSSSelector(selector) for selector in ("h1.entry-title", "article h1", "h1", "title"))
@@ -129,8 +136,28 @@ class _Entry:
 # The page
 
 
-def parse_post(html_text: str, url: str) -> PostResult:
-    """Parse one blog post page into its written answers (none for posts without any)."""
+@dataclass(frozen=True)
+class PostPage:
+    """A post's page read as far as its content root: enough to tell whether it changed."""
+
+    url: str
+    canonical_url: str
+    title: str | None
+    published: date | None
+    root: lxml_html.HtmlElement  # the content root, furniture removed
+    # Same fingerprint, same records: it covers everything the answers are read from and the
+    # parser's own code, so a change to the parser voids every stored fingerprint.
+    fingerprint: str
+
+    def parse(self) -> PostResult:
+        """Read the written answers of the content root."""
+        answers, problems = parse_answers_text(element_to_text(self.root))
+        post = ParsedPost(self.url, self.canonical_url, self.title, self.published, tuple(answers))
+        return PostResult(post, tuple(problems))
+
+
+def read_post(html_text: str, url: str) -> PostPage:
+    """Read a post's page: its canonical URL, title, date and content root, and their fingerprint."""
     tree = lxml_html.document_fromstring(html_text or "<html></html>")
     canonical = canonical_url(tree, url)
     title = _first_text(tree, _TITLES_AT)
@@ -140,9 +167,15 @@ def parse_post(html_text: str, url: str) -> PostResult:
     # than the rest of the parse.
     for node in FURNITURE(root):
         _drop(node)
-    answers, problems = parse_answers_text(element_to_text(root))
-    post = ParsedPost(url, canonical, title, published, tuple(answers))
-    return PostResult(post, tuple(problems))
+    digest = hashlib.sha256(PARSER_ID.encode())
+    digest.update(f"{published}\n".encode())
+    digest.update(etree.tostring(root, encoding="utf-8", with_tail=False))
+    return PostPage(url, canonical, title, published, root, digest.hexdigest())
+
+
+def parse_post(html_text: str, url: str) -> PostResult:
+    """Parse one blog post page into its written answers (none for posts without any)."""
+    return read_post(html_text, url).parse()
 
 
 def _content_root(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:

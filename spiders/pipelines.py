@@ -9,15 +9,21 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
-from spiders.records import PageFetched, PageGone
+from spiders.records import PageFetched, PageGone, PageUnchanged
 from storage.db import open_database
 from storage.record import (
     load_fingerprints,
+    load_page_fingerprints,
     load_validators,
     record_gone,
     record_page,
+    refresh_validators,
     remember_fingerprint,
+    remember_page_fingerprint,
 )
+
+# Unchanged pages whose new validators are written together, in one transaction.
+UNCHANGED_BATCH = 200
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -27,6 +33,13 @@ def load_store_validators(db_url: str) -> dict[str, tuple[str | None, str | None
     sessions = open_database(db_url)
     with sessions() as session:
         return load_validators(session)
+
+
+def load_store_page_fingerprints(db_url: str) -> dict[str, tuple[str, int]]:
+    """Return the blog pages' content fingerprints and answer counts by canonical URL."""
+    sessions = open_database(db_url)
+    with sessions() as session:
+        return load_page_fingerprints(session)
 
 
 def load_store_fingerprints(db_url: str) -> dict[int, tuple[str, datetime]]:
@@ -43,6 +56,7 @@ class StoragePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.sessions = open_database(crawler.settings["PQWATCH_DB_URL"])
+        self.unchanged: list[PageUnchanged] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -51,6 +65,11 @@ class StoragePipeline:
 
     def process_item(self, item: Any) -> Any:
         """Store one page whole, or nothing of it."""
+        if isinstance(item, PageUnchanged):
+            self.unchanged.append(item)
+            if len(self.unchanged) >= UNCHANGED_BATCH:
+                self._store_unchanged()
+            return item
         try:
             with self.sessions.begin() as session:
                 if isinstance(item, PageFetched):
@@ -72,6 +91,10 @@ class StoragePipeline:
                     self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
                     self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
                     self.stats.inc_value("pqwatch/answers_removed", outcome.removed)
+                    if item.source_kind == "blog":
+                        remember_page_fingerprint(
+                            session, item.url, item.page_fingerprint, len(item.answers), item.fetched_at
+                        )
                     if item.list_fingerprint is not None:
                         api_id, fingerprint = item.list_fingerprint
                         remember_fingerprint(session, api_id, fingerprint, item.fetched_at)
@@ -83,6 +106,27 @@ class StoragePipeline:
             log.error("database error while storing %s: %s", getattr(item, "url", "?"), error)
             self._stop("database_error")
         return item
+
+    def close_spider(self) -> None:
+        """Keep the validators of the unchanged pages still waiting."""
+        self._store_unchanged()
+
+    def _store_unchanged(self) -> None:
+        # Why batched: these pages change nothing but their validators, a cache; losing a batch
+        # to a crash costs one full fetch of each next time, never a wrong record.
+        pages, self.unchanged = self.unchanged, []
+        if not pages:
+            return
+        try:
+            with self.sessions.begin() as session:
+                fetched = [(page.fetched_url, page.etag, page.last_modified) for page in pages]
+                refresh_validators(session, fetched, pages[-1].fetched_at)
+        except SQLAlchemyError as error:
+            self.stats.inc_value("pqwatch/errors")
+            log.error(
+                "database error while keeping the validators of %d unchanged pages: %s", len(pages), error
+            )
+            self._stop("database_error")
 
     def _stop(self, reason: str) -> None:
         # Why: a database that refuses writes will refuse every page; stop rather than fetch on.

@@ -87,6 +87,19 @@ class PageFetched:
     complete: bool = True  # False: the page shows some of a source's answers, not all
     keeps_validators: bool = True  # False: a source fetched without conditional requests
     list_fingerprint: tuple[int, str] | None = None  # (API id, what its list entry said)
+    page_fingerprint: str | None = None  # a blog post's content fingerprint, kept when stable
+
+
+@dataclass(frozen=True)
+class PageUnchanged:
+    """A page fetched whole whose content fingerprint is the one stored with its answers: only
+    its new validators are kept."""
+
+    url: str  # the canonical URL
+    fetched_url: str
+    etag: str | None
+    last_modified: str | None
+    fetched_at: datetime
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -69,8 +68,8 @@ class Version(Base):
 
     __tablename__ = "versions"
     __table_args__ = (
+        # Its index also serves every walk of a chain (question, source, seq).
         UniqueConstraint("question_id", "source_id", "seq", name="uq_version_seq"),
-        Index("ix_versions_chain", "question_id", "source_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -117,6 +116,18 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PageFingerprint(Base):
+    """The fingerprint of a page's content region (under the parser that read it) when its answers
+    were last recorded, so a page whose content is the same costs no parsing and no versions."""
+
+    __tablename__ = "page_fingerprints"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # the source's canonical URL
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[int] = mapped_column(Integer)  # how many answers the page carried
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class ChangeEvent(Base):

@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Body, HttpValidator, ListFingerprint, Question, Source, Version
+from storage.models import Body, HttpValidator, ListFingerprint, PageFingerprint, Question, Source, Version
 
 # The fields of a version that make its content; the hash covers exactly these.
 CONTENT_FIELDS = (
@@ -200,6 +200,7 @@ def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
     """Record that a page answered 404/410: every answer it carried gets a removed version."""
     source = session.scalar(select(Source).where(Source.url == url))
     session.execute(delete(HttpValidator).where(HttpValidator.url == url))
+    session.execute(delete(PageFingerprint).where(PageFingerprint.url == url))
     if source is None:
         return 0
     removed = _record_removals(session, list(latest_versions(session, source.id).values()), observed_at)
@@ -264,6 +265,27 @@ def remember_validators(
     else:
         # Validators are a cache of the server's headers, not history: overwriting is right.
         existing.etag, existing.last_modified, existing.seen_at = etag, last_modified, seen_at
+
+
+def refresh_validators(
+    session: Session, fetched: Sequence[tuple[str, str | None, str | None]], seen_at: datetime
+) -> None:
+    """Keep the validators of many URLs at once: (url, ETag, Last-Modified) each, in three statements."""
+    latest = {url: (etag, modified) for url, etag, modified in fetched}
+    known = set(session.scalars(select(HttpValidator.url).where(HttpValidator.url.in_(latest))))
+    rows = [
+        {"url": url, "etag": etag, "last_modified": modified, "seen_at": seen_at}
+        for url, (etag, modified) in latest.items()
+        if etag or modified
+    ]
+    if updates := [row for row in rows if row["url"] in known]:
+        session.execute(update(HttpValidator), updates)
+    if inserts := [row for row in rows if row["url"] not in known]:
+        session.execute(insert(HttpValidator), inserts)
+    if forgotten := [
+        url for url, (etag, modified) in latest.items() if url in known and not (etag or modified)
+    ]:
+        session.execute(delete(HttpValidator).where(HttpValidator.url.in_(forgotten)))
 
 
 def load_validators(session: Session) -> dict[str, tuple[str | None, str | None]]:
@@ -364,6 +386,29 @@ def _column_value(value: object) -> object:
 def count_versions(session: Session) -> int:
     """Return how many versions are stored (for summaries and tests)."""
     return session.scalar(select(func.count(Version.id))) or 0
+
+
+def load_page_fingerprints(session: Session) -> dict[str, tuple[str, int]]:
+    """Return every page's content fingerprint and answer count, by canonical URL."""
+    rows = session.execute(select(PageFingerprint.url, PageFingerprint.fingerprint, PageFingerprint.answers))
+    return {url: (fingerprint, answers) for url, fingerprint, answers in rows}
+
+
+def remember_page_fingerprint(
+    session: Session, url: str, fingerprint: str | None, answers: int, recorded_at: datetime
+) -> None:
+    """Keep the content fingerprint of a page whose answers were just recorded (None forgets it)."""
+    existing = session.get(PageFingerprint, url)
+    if fingerprint is None:
+        if existing is not None:
+            session.delete(existing)
+    elif existing is None:
+        session.add(
+            PageFingerprint(url=url, fingerprint=fingerprint, answers=answers, recorded_at=recorded_at)
+        )
+    else:
+        # A cache of what was last read, not history: overwriting is right.
+        existing.fingerprint, existing.answers, existing.recorded_at = fingerprint, answers, recorded_at
 
 
 def load_fingerprints(session: Session) -> dict[int, tuple[str, datetime]]:

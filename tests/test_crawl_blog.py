@@ -7,10 +7,13 @@ import json
 import socket
 
 import pytest
+from sqlalchemy import update
 
 from monitor.cli import main
 from monitor.local_site import LocalSite
-from tests.blogpages import P1, P2, site_pages
+from storage.db import open_database
+from storage.models import PageFingerprint
+from tests.blogpages import P1, P2, P3, post, site_pages
 
 
 def crawl(db_url: str, *urls: str, capfd=None) -> tuple[int, str]:
@@ -94,6 +97,57 @@ def test_edits_and_moved_dates_are_events_and_furniture_is_not(site, db_url, cap
     assert [v["seq"] for v in history[0]["versions"]] == [1, 2]
 
 
+def fingerprints(db_url: str) -> dict[str, tuple[str, object]]:
+    with open_database(db_url)() as session:
+        return {row.url: (row.fingerprint, row.recorded_at) for row in session.query(PageFingerprint)}
+
+
+def test_a_furniture_only_change_is_read_no_further_than_its_fingerprint(site, db_url, capfd):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    before = fingerprints(db_url)
+    assert sorted(before) == [site.url + P for P in (P1, P2, P3)]
+    site.replace(site_pages(site.url, footer="gen 2", shares=99, comments=("Great (HL2472)!",)))
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0, out
+    assert "3 pages fetched, 0 not modified" in out and "0 change events" in out
+    # Not re-recorded: the fingerprints are the ones written when the answers were recorded.
+    assert fingerprints(db_url) == before
+    # The new ETags were kept all the same: the next crawl is all 304.
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert "0 pages fetched, 3 not modified" in out
+    assert [status for _, target, status in site.requests if target == P1] == [200, 200, 304]
+
+
+def test_a_stale_fingerprint_reads_the_page_again_and_finds_no_change(site, db_url, capfd):
+    crawl(db_url, site.url + "/", capfd=capfd)
+    before = fingerprints(db_url)
+    with open_database(db_url).begin() as session:  # as if the parser's code had changed
+        session.execute(update(PageFingerprint).values(fingerprint="made by an older parser"))
+    site.replace(site_pages(site.url, footer="gen 2"))
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0 and "0 change events" in out
+    after = fingerprints(db_url)
+    assert {url: fp for url, (fp, _) in after.items()} == {url: fp for url, (fp, _) in before.items()}
+    assert all(after[url][1] > before[url][1] for url in before)  # recorded again
+
+
+def test_a_post_with_an_undated_copy_keeps_no_fingerprint_and_is_read_every_time(site, db_url, capfd):
+    paste = [
+        "Lord Alton of Liverpool – To ask His Majesty’s Government what steps they are taking. [HL8104]",
+        "Lord Ahmad of Wimbledon – We are taking several steps.",
+    ]
+    pages = site_pages(site.url)
+    site.replace({**pages, P3: post(site.url, P3, paste).encode()})
+    crawl(db_url, site.url + "/", capfd=capfd)
+    assert sorted(fingerprints(db_url)) == [site.url + P1, site.url + P2]
+    site.replace(
+        {**site_pages(site.url, footer="gen 2"), P3: post(site.url, P3, paste, footer="gen 2").encode()}
+    )
+    status, out = crawl(db_url, site.url + "/", capfd=capfd)
+    assert status == 0 and "0 change events" in out
+    assert sorted(fingerprints(db_url)) == [site.url + P1, site.url + P2]
+
+
 def test_a_vanished_post_is_source_removed_and_still_exported(site, db_url, capfd):
     crawl(db_url, site.url + "/", capfd=capfd)
     site.set_status(P1, 404)
@@ -104,6 +158,7 @@ def test_a_vanished_post_is_source_removed_and_still_exported(site, db_url, capf
     assert ("HL2472", "source_removed") in kinds
     view = next(v for v in run_json(db_url, capfd, "export") if v["uin"] == "HL2472")
     assert view["answer_text"] == "I will meet the Commissioner shortly." and view["removed"] is True
+    assert site.url + P1 not in fingerprints(db_url)
 
 
 def test_the_feed_is_a_start_page(site, db_url, capfd):

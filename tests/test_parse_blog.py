@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from spiders.normalise import html_to_text, normalise_text, parse_date
-from spiders.parse_blog import answered_at_text, parse_answers_text, parse_post
+from spiders.parse_blog import answered_at_text, parse_answers_text, parse_post, read_post
 from spiders.records import AnswerRecord, PostResult
+from tests.blogpages import email, post
 
 FIXTURES = Path(__file__).parent / "fixtures" / "blog"
 CASES = sorted(path.name.removesuffix(".html") for path in FIXTURES.glob("*.html"))
@@ -601,3 +602,31 @@ def test_html_to_text_drops_scripts_styles_and_comments_but_keeps_their_tails():
 @pytest.mark.parametrize("fragment, text", [("", ""), (None, ""), ("plain \u2019text\u2019", "plain 'text'")])
 def test_html_to_text_handles_empty_and_plain_input(fragment, text):
     assert html_to_text(fragment) == text
+
+
+def _fingerprint(**changes) -> str:
+    answer = changes.pop("answer", "I will meet the Commissioner shortly.")
+    paragraphs = email("HL2472", "07 September 2021", "21 Sep 2021 at 15:56", answer)
+    return read_post(
+        post("https://blog.example", "/p/", paragraphs, **changes), "https://blog.example/p/"
+    ).fingerprint
+
+
+def test_a_page_fingerprint_ignores_furniture_and_notices_any_content_edit():
+    base = _fingerprint()
+    assert _fingerprint(footer="generated at 10:02, nonce 8f3a", shares=99, comments=["Me too"]) == base
+    assert _fingerprint(answer="I will meet the Commissioner shortly!") != base
+    assert _fingerprint(answer="I will  meet the Commissioner shortly.") != base  # markup, not text
+
+
+def test_a_page_fingerprint_covers_the_post_date_and_the_parsers_code(monkeypatch):
+    page = (FIXTURES / "seed_hl2472_hikvision.html").read_text()
+    base = read_post(page, "https://example.org/").fingerprint
+    assert (
+        read_post(
+            page.replace("2021-09-21T18:02:11", "2021-09-22T18:02:11"), "https://example.org/"
+        ).fingerprint
+        != base
+    )
+    monkeypatch.setattr("spiders.parse_blog.PARSER_ID", "another parser")
+    assert read_post(page, "https://example.org/").fingerprint != base

@@ -15,9 +15,12 @@ from storage.record import (
     content_hash,
     latest_versions,
     load_body,
+    load_page_fingerprints,
     load_validators,
     record_gone,
     record_page,
+    refresh_validators,
+    remember_page_fingerprint,
 )
 
 T0 = datetime(2026, 11, 1, 9, 0)
@@ -162,6 +165,36 @@ def test_validators_are_kept_per_url_for_the_next_crawl(sessions):
         assert load_validators(s) == {URL: ('"v2"', None)}
 
 
+def test_validators_of_many_pages_are_updated_added_and_forgotten_together(sessions):
+    a, b, c = (f"https://blog.example/{name}/" for name in "abc")
+    with sessions.begin() as s:
+        refresh_validators(s, [(a, '"a1"', None), (b, '"b1"', "Mon, 01 Nov 2026 09:00:00 GMT")], T0)
+    with sessions.begin() as s:
+        # a changes, b stops sending validators, c is new; the last word on a URL counts
+        refresh_validators(s, [(a, '"a0"', None), (a, '"a2"', None), (b, None, None), (c, None, "x")], T1)
+    with sessions() as s:
+        assert load_validators(s) == {a: ('"a2"', None), c: (None, "x")}
+
+
+def test_a_page_fingerprint_is_kept_replaced_and_forgotten_with_the_page(sessions):
+    with sessions.begin() as s:
+        _record(s, [ANSWER], T0)
+        remember_page_fingerprint(s, URL, "f1", 1, T0)
+    with sessions.begin() as s:
+        remember_page_fingerprint(s, URL, "f2", 2, T1)
+    with sessions() as s:
+        assert load_page_fingerprints(s) == {URL: ("f2", 2)}
+    with sessions.begin() as s:
+        record_gone(s, url=URL, observed_at=T2)
+    with sessions() as s:
+        assert load_page_fingerprints(s) == {}
+    with sessions.begin() as s:
+        remember_page_fingerprint(s, URL, "f3", 1, T2)
+        remember_page_fingerprint(s, URL, None, 1, T2)  # an unstable page keeps none
+    with sessions() as s:
+        assert load_page_fingerprints(s) == {}
+
+
 def test_a_failed_page_transaction_stores_nothing(sessions):
     try:
         with sessions.begin() as s:
@@ -194,8 +227,13 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_url):
         "bodies",
         "change_events",
         "http_validators",
+        "page_fingerprints",
         "alembic_version",
     } <= tables
+    # uq_version_seq's own index serves chain walks; no second index repeats its columns
+    indexes = inspect(engine).get_indexes("versions")
+    chain = [i["name"] for i in indexes if tuple(i["column_names"]) == ("question_id", "source_id", "seq")]
+    assert chain in ([], ["uq_version_seq"])  # PostgreSQL lists the constraint's own index
     engine.dispose()
 
 
