@@ -60,6 +60,8 @@ def crawl_settings(
 def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> dict[str, int]:
     """Run one spider to the end and return its pqwatch counts."""
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
+    # Why: Scrapy imports every spider module at start-up; this crawl needs its own only.
+    settings.set("SPIDER_MODULES", [f"spiders.{spider}"], priority="cmdline")
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(spider)

@@ -17,11 +17,15 @@ PQWATCH_RETRY_BASE_DELAY = 2.0  # seconds before the first retry; doubled each t
 PQWATCH_RETRY_MAX_DELAY = 120.0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
+# Why 1: Scrapy starts this many tasks for every response; storing is synchronous anyway.
+CONCURRENT_ITEMS = 1
 
 # Secure: certificates checked, only http(s), no remote control, sizes capped.
 DOWNLOAD_VERIFY_CERTIFICATES = True
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 turns on an HTTP server that runs the Python code posted to it; never here.
+REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
@@ -29,12 +33,22 @@ REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no site needs a login
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetry": 550,
     "spiders.middlewares.ConditionalRequests": 560,
     # Above RedirectMiddleware (600): sees a 3xx before it is followed.
     "spiders.middlewares.RefuseOffsiteRedirects": 650,
 }
+# Not needed, and each costs every response a pass: Referer headers, Scrapy's own depth count
+# (listing pages count their own depth), and the per-callback source check below.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
+# Why off: Scrapy parses a callback's source on every response to warn about `return value` in
+# a generator (its cache misses bound methods); our callbacks are tested instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 ITEM_PIPELINES = {"spiders.pipelines.StoragePipeline": 300}
 EXTENSIONS = {"spiders.progress.Progress": 500}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -74,3 +76,21 @@ def test_a_self_signed_certificate_is_refused(tmp_path, db_url, capfd):
     assert status == 1
     assert "could not fetch" in out
     assert P1 not in served  # the page was never requested over the untrusted connection
+
+
+def test_a_crawl_runs_no_remote_control_or_telnet_console():
+    # Scrapy 2.19 starts an HTTP server that runs posted Python code unless told not to.
+    probe = """
+from scrapy.crawler import Crawler
+from scrapy.utils.reactor import install_reactor
+from spiders.blog import BlogSpider
+from spiders.run import crawl_settings
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+crawler = Crawler(BlogSpider, crawl_settings("sqlite://", 1.0, 1, False, False, 2.0))
+crawler._apply_settings()
+print(*(type(m).__name__ for m in crawler.extensions.middlewares))
+"""
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    extensions = found.stdout.split()
+    assert "CoreStats" in extensions and "AutoThrottle" in extensions
+    assert "RemoteControl" not in extensions and "TelnetConsole" not in extensions
