@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -137,21 +137,39 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+# Versions read per round: a first crawl of a big blog stores tens of thousands at once, and
+# holding them all (with their histories) would make memory grow with the crawl.
+DETECT_BATCH = 1000
+
+
 def detect_changes(session: Session, now: datetime | None = None) -> int:
     """Turn every version stored since the last run into change events; return how many.
 
     Idempotent: a cursor remembers the last version read, and events are unique per version.
     """
     detected_at = now or datetime.now(UTC).replace(tzinfo=None)
-    cursor = session.get(DetectCursor, _CURSOR)
-    if cursor is None:
-        cursor = DetectCursor(name=_CURSOR, last_version_id=0)
-        session.add(cursor)
-    batch = session.scalars(
-        select(Version).where(Version.id > cursor.last_version_id).order_by(Version.id)
-    ).all()
-    if not batch:
-        return 0
+    count = 0
+    while True:
+        cursor = session.get(DetectCursor, _CURSOR)
+        if cursor is None:
+            cursor = DetectCursor(name=_CURSOR, last_version_id=0)
+            session.add(cursor)
+        batch = session.scalars(
+            select(Version)
+            .where(Version.id > cursor.last_version_id)
+            .order_by(Version.id)
+            .limit(DETECT_BATCH)
+        ).all()
+        if not batch:
+            return count
+        count += _detect_batch(session, batch, detected_at)
+        cursor.last_version_id = batch[-1].id
+        session.flush()
+        # Why: the identity map keeps every object read until the transaction ends otherwise.
+        session.expunge_all()
+
+
+def _detect_batch(session: Session, batch: Sequence[Version], detected_at: datetime) -> int:
     history = _History(session, {v.question_id for v in batch})
     count = 0
     with session.no_autoflush:
@@ -166,10 +184,8 @@ def detect_changes(session: Session, now: datetime | None = None) -> int:
             for change in changes:
                 session.add(_event(version, change, history.sources[version.source_id], detected_at))
                 count += 1
-        cursor.last_version_id = batch[-1].id
         for question_id in dict.fromkeys(v.question_id for v in batch):
             count += _record_disagreements(session, history, question_id, detected_at)
-    session.flush()
     return count
 
 

@@ -212,3 +212,33 @@ def test_a_question_first_seen_with_a_holding_answer_says_so(sessions):
         T[0],
     )
     assert [k for k, _ in _kinds(sessions)] == ["new", "holding_answer"]
+
+
+def test_versions_read_in_small_rounds_give_the_same_events_as_one_round(sessions, monkeypatch):
+    # Stored with no detection in between: a first crawl, an edit, an official copy, a removal.
+    official = replace(ANSWER, api_id=1, answered_at=None, answer_text="The Commissioner was met.")
+    other = replace(ANSWER, uin="HL2473")
+    steps = [
+        ("blog", URL, [ANSWER, other]),
+        ("blog", URL, [replace(ANSWER, answer_text="Met on 1 October."), other]),
+        ("api", "https://api.example/questions/1", [official]),
+        ("blog", URL, [other]),
+    ]
+    for at, (kind, url, answers) in zip(T, steps, strict=False):
+        with sessions.begin() as s:
+            record_page(s, source_kind=kind, url=url, answers=answers, observed_at=at, complete=True)
+    monkeypatch.setattr("monitor.detect.DETECT_BATCH", 1)
+    with sessions.begin() as s:
+        found = detect_changes(s, now=T[4])
+    with sessions() as s:
+        events = sorted((e["uin"], e["kind"], e["field"]) for e in change_events(s))
+    assert found == len(events)
+    assert events == [
+        ("HL2472", "answer_text_changed", "answer_text"),
+        ("HL2472", "new", None),
+        ("HL2472", "source_removed", None),
+        ("HL2472", "sources_disagree", "answer_text"),
+        ("HL2473", "new", None),
+    ]
+    with sessions.begin() as s:
+        assert detect_changes(s, now=T[4]) == 0
