@@ -25,7 +25,6 @@ from monitor.crawl import (
     summary_line,
 )
 from monitor.diff import render_diff_text, word_diff
-from monitor.digest import mailer_for, send_confirmation, send_due_digests, utcnow
 from monitor.subscriptions import (
     FREQUENCIES,
     SubscriptionError,
@@ -35,7 +34,6 @@ from monitor.subscriptions import (
     unsubscribe,
 )
 from monitor.views import EXPORT_COLUMNS, change_events, current_views, question_history
-from spiders.page_kinds import page_kind
 from storage.db import DatabaseError, open_database
 from storage.models import Subscriber
 
@@ -157,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     """Crawl the named source, or every source in the config."""
+    from spiders.page_kinds import page_kind  # late: command-specific imports keep start-up short
+
     options = CrawlOptions(
         delay=settings.download_delay if args.delay is None else args.delay,
         concurrency=settings.concurrency_per_host if args.concurrency is None else args.concurrency,
@@ -326,6 +326,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     """Add or update a subscriber; send the confirmation mail unless --confirmed."""
+    from monitor.digest import mailer_for, send_confirmation, utcnow
+
     filters = make_filters(args.house, args.department, args.member, args.keyword, args.uin, args.kind)
     sessions = open_database(settings.db_url)
     with sessions.begin() as session:
@@ -373,6 +375,8 @@ def cmd_subscribers(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     """Send every digest that is due now (or print them with --dry-run)."""
+    from monitor.digest import mailer_for, send_due_digests, utcnow
+
     sessions = open_database(settings.db_url)
     run = send_due_digests(
         sessions, mailer_for(settings, sessions), utcnow(), frequency=args.frequency, dry_run=args.dry_run

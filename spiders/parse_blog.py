@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -91,7 +92,8 @@ PARSER_ID = hashlib.sha256(
     b"".join(Path(module).read_bytes() for module in (__file__, normalise.__file__, records.__file__))
 ).hexdigest()
 _CANONICAL = etree.XPath('//head/link[@href][contains(concat(" ", @rel, " "), " canonical ")]')
-_PUBLISHED_META = etree.XPath('//meta[@property="article:published_time"]')
+_PUBLISHED_META = etree.XPath('/html/head/meta[@property="article:published_time"]')
+_PUBLISHED_META_ANYWHERE = etree.XPath('//meta[@property="article:published_time"]')
 _TITLES_AT = tuple(CSSSelector(selector) for selector in ("h1.entry-title", "article h1", "h1", "title"))
 _TIMES = CSSSelector("article time[datetime]")
 _PUBLISHED = CSSSelector(".post-meta .published, .published")
@@ -208,15 +210,20 @@ def _first_text(tree: lxml_html.HtmlElement, selectors: tuple[CSSSelector, ...])
 
 
 def _published(tree: lxml_html.HtmlElement) -> date | None:
-    candidates = [m.get("content", "") for m in _PUBLISHED_META(tree)]
-    candidates += [t.get("datetime", "") for t in _TIMES(tree)]
-    candidates += [n.text_content() for n in _PUBLISHED(tree)]
-    for candidate in candidates:
+    for candidate in _date_candidates(tree):
         try:
             return parse_date(candidate.strip())
         except ValueError:
             continue
     return None
+
+
+def _date_candidates(tree: lxml_html.HtmlElement) -> Iterator[str]:
+    # Lazily, best first: most pages are settled by their meta tag, without the other searches.
+    yield from (m.get("content", "") for m in _PUBLISHED_META(tree))
+    yield from (t.get("datetime", "") for t in _TIMES(tree))
+    yield from (n.text_content() for n in _PUBLISHED(tree))
+    yield from (m.get("content", "") for m in _PUBLISHED_META_ANYWHERE(tree))  # a stray one in <body>
 
 
 def _drop(node: lxml_html.HtmlElement) -> None:

@@ -40,12 +40,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Above RedirectMiddleware (600): sees a 3xx before it is followed.
     "spiders.middlewares.RefuseOffsiteRedirects": 650,
 }
-# Not needed, and each costs every response a pass: Referer headers, Scrapy's own depth count
-# (listing pages count their own depth), and the per-callback source check below.
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
-    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-}
+# Not needed, and each costs every response a pass: Scrapy's own depth count (listing pages
+# count their own depth).
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.depth.DepthMiddleware": None}
 # Why off: Scrapy parses a callback's source on every response to warn about `return value` in
 # a generator (its cache misses bound methods); our callbacks are tested instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False

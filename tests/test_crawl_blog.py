@@ -38,6 +38,7 @@ def test_crawl_follows_pagination_reads_every_answer_and_fetches_each_post_once(
     status, out = crawl(db_url, site.url + "/", capfd=capfd)
     assert status == 0, out
     assert "3 pages fetched" in out and "answers 3 new" in out and "0 errors" in out
+    assert "WARNING" not in out and "ERROR" not in out  # a clean crawl says nothing but its summary
     # The ?et_blog copy is cleaned to the permalink, the ?p= redirect lands on it: one GET each.
     assert gets(site, P1) == 1 and gets(site, P2) == 1
     views = run_json(db_url, capfd, "export", "--format", "json")
