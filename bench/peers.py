@@ -309,6 +309,15 @@ def floor_pass(ctx: Context, label: str, generation: int) -> dict[str, Any]:
     return row(label, generation, usage, **extra)
 
 
+def scrapy_pass(ctx: Context, label: str, generation: int) -> dict[str, Any]:
+    """Scrapy alone, with pqwatch's settings, fetching every post and doing nothing with it."""
+    paths_file = ctx.work / "post-paths.txt"
+    paths_file.write_text("\n".join(ctx.paths) + "\n")
+    cmd = [sys.executable, "-m", "bench.peers_scrapy", "--base", ctx.site.url, "--paths", str(paths_file)]
+    cmd += ["--concurrency", str(ctx.concurrency)]
+    return row(label, generation, measure(ctx, label, cmd))
+
+
 # urlwatch --------------------------------------------------------------------------------------
 
 
@@ -378,6 +387,7 @@ def run(
         rows += [crawl, report]
         rows += [urlwatch_pass(ctx, exe, v, 2) for v in variants] if exe else []
         rows.append(floor_pass(ctx, "floor fetch+hash", 2))
+        rows.append(scrapy_pass(ctx, "scrapy fetch only (pqwatch settings)", 2))
         commands = {k: [part.replace(folder, "$TMP") for part in v] for k, v in ctx.commands.items()}
     return {
         "posts": posts,

@@ -4,6 +4,7 @@ changes they stored."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,18 @@ class CrawlOptions:
     verbose: bool = False
 
 
+# A blog crawl at a concurrency of 2 or more is shared by up to this many processes, one per
+# core: Scrapy runs on one core, and on a local or fast site the crawl is CPU-bound.
+MAX_CRAWL_PROCESSES = 4
+
+
+def crawl_processes(spider: str, concurrency: int) -> int:
+    """How many processes share a crawl: one, except a blog crawl allowed several requests at once."""
+    if spider != "blog":
+        return 1
+    return max(1, min(concurrency, os.cpu_count() or 1, MAX_CRAWL_PROCESSES))
+
+
 def run_crawl(
     sessions: sessionmaker[Session],
     db_url: str,
@@ -49,42 +62,56 @@ def run_crawl(
     spider_args: dict[str, Any],
     options: CrawlOptions,
 ) -> CrawlResult:
-    """Run one spider in a subprocess, then turn what it stored into change events."""
+    """Run one spider in subprocesses, then turn what it stored into change events.
+
+    A blog crawl with a concurrency of n >= 2 runs in up to min(n, cores) processes, each walking
+    the listings and reading its own share of the posts; the site sees the same load, since the
+    concurrency is divided between them and each one's delay multiplied by their number."""
+    shards = crawl_processes(spider, options.concurrency)
     with tempfile.TemporaryDirectory(prefix="pqwatch-") as folder:
-        counts_file = Path(folder, "counts.json")
-        command = [
-            sys.executable,
-            "-m",
-            "spiders.run",
-            spider,
-            "--db",
-            db_url,
-            "--args",
-            json.dumps(spider_args),
-            "--delay",
-            str(options.delay),
-            "--concurrency",
-            str(options.concurrency),
-            "--retry-base-delay",
-            str(options.retry_base_delay),
-            "--timeout",
-            str(options.timeout),
-            "--counts-file",
-            str(counts_file),
-        ]
-        if options.progress:
-            command.append("--progress")
-        if options.verbose:
-            command.append("--verbose")
-        finished = subprocess.run(command, check=False)
-        counts = json.loads(counts_file.read_text()) if counts_file.exists() else {}
+        running = []
+        for shard in range(shards):
+            counts_file = Path(folder, f"counts-{shard}.json")
+            args = {**spider_args, "shard": shard, "shards": shards} if shards > 1 else spider_args
+            concurrency = options.concurrency // shards + (shard < options.concurrency % shards)
+            command = _crawl_command(spider, db_url, args, options, concurrency, shards, counts_file)
+            if options.progress and shards > 1:
+                command += ["--progress-position", str(shard)]
+            running.append((subprocess.Popen(command), counts_file))
+        statuses = [process.wait() for process, _ in running]
+        reports = [json.loads(f.read_text()) if f.exists() else None for _, f in running]
     reason = None
-    if not counts:
-        reason = f"the crawl process failed (exit status {finished.returncode}) before reporting"
+    if any(report is None for report in reports):
+        failed_status = next(s for s, r in zip(statuses, reports, strict=True) if r is None)
+        reason = f"the crawl process failed (exit status {failed_status}) before reporting"
+    counts: dict[str, int] = {}
+    for report in reports:
+        for name, value in (report or {}).items():
+            counts[name] = counts.get(name, 0) + value
     with sessions.begin() as session:
         events = detect_changes(session)
-    failed = bool(reason) or finished.returncode != 0 or counts.get("errors", 0) > 0
+    failed = bool(reason) or any(statuses) or counts.get("errors", 0) > 0
     return CrawlResult(counts, events, failed, reason)
+
+
+def _crawl_command(
+    spider: str,
+    db_url: str,
+    spider_args: dict[str, Any],
+    options: CrawlOptions,
+    concurrency: int,
+    shards: int,
+    counts_file: Path,
+) -> list[str]:
+    command = [sys.executable, "-m", "spiders.run", spider, "--db", db_url]
+    command += ["--args", json.dumps(spider_args), "--delay", str(options.delay * shards)]
+    command += ["--concurrency", str(concurrency), "--retry-base-delay", str(options.retry_base_delay)]
+    command += ["--timeout", str(options.timeout), "--counts-file", str(counts_file)]
+    if options.progress:
+        command.append("--progress")
+    if options.verbose:
+        command.append("--verbose")
+    return command
 
 
 def run_blog_crawl(

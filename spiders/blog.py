@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -26,10 +27,18 @@ class BlogSpider(PqwatchSpider):
     handle_httpstatus_list = [304, 404, 410]
 
     def __init__(
-        self, start_urls: list[str] | str = "", max_listing_pages: int | str = 0, **kwargs: Any
+        self,
+        start_urls: list[str] | str = "",
+        max_listing_pages: int | str = 0,
+        shard: int | str = 0,
+        shards: int | str = 1,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.max_listing_pages = int(max_listing_pages)  # 0: walk every listing page
+        # One of `shards` processes crawling the blog together: each walks the listings and
+        # reads only the posts whose URL falls to it (see owner_of).
+        self.shard, self.shards = int(shard), int(shards)
         urls = ([start_urls] if start_urls else []) if isinstance(start_urls, str) else list(start_urls)
         self.start_urls = [clean_url(url) for url in urls]
         self.hosts = site_hosts(self.start_urls)
@@ -61,7 +70,8 @@ class BlogSpider(PqwatchSpider):
             return
         found = discover_html(text, response.url, self.hosts)
         if found.is_post:
-            yield from self._post(response, text)
+            if self._mine(response.url):
+                yield from self._post(response, text)
         else:
             yield from self._follow(found.posts, found.listings, self.parse_listing, response)
 
@@ -74,7 +84,8 @@ class BlogSpider(PqwatchSpider):
             return
         found = discover_html(text, response.url, self.hosts)
         if found.is_post:  # a listing link that turned out to be a post
-            yield from self._post(response, text)
+            if self._mine(response.url):
+                yield from self._post(response, text)
         else:
             yield from self._follow(found.posts, found.listings, self.parse_listing, response)
 
@@ -137,6 +148,9 @@ class BlogSpider(PqwatchSpider):
             page_fingerprint=page.fingerprint if all(a.date_tabled for a in answers) else None,
         )
 
+    def _mine(self, url: str) -> bool:
+        return self.shards == 1 or owner_of(url, self.shards) == self.shard
+
     def _follow(
         self,
         posts: tuple[str, ...],
@@ -147,7 +161,7 @@ class BlogSpider(PqwatchSpider):
         depth = response.meta.get("listing_depth", 1) + 1
         if self.max_listing_pages and depth > self.max_listing_pages:
             listings = ()
-        for url in posts:
+        for url in filter(self._mine, posts):
             yield Request(
                 url,
                 callback=self.parse_post_page,
@@ -163,3 +177,8 @@ class BlogSpider(PqwatchSpider):
                 meta={"listing_depth": depth},
                 priority=10,
             )
+
+
+def owner_of(url: str, shards: int) -> int:
+    """Which of `shards` crawl processes reads the post at `url`: the same one on every run."""
+    return zlib.crc32(clean_url(url).encode()) % shards

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from spiders.records import PageFetched, PageGone, PageUnchanged
 from storage.db import open_database
 from storage.record import (
+    PageOutcome,
     load_fingerprints,
     load_page_fingerprints,
     load_validators,
@@ -24,6 +28,16 @@ from storage.record import (
 
 # Unchanged pages whose new validators are written together, in one transaction.
 UNCHANGED_BATCH = 200
+CONFLICT_RETRIES = 5
+T = TypeVar("T")
+
+
+def _a_conflict(error: IntegrityError | OperationalError) -> bool:
+    """A failure that a concurrent writer explains, so that trying again can succeed."""
+    if isinstance(error, IntegrityError):
+        return True  # a unique key another process has just taken; the retry reads its row
+    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
+
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -69,64 +83,81 @@ class StoragePipeline:
             self.unchanged.append(item)
             if len(self.unchanged) >= UNCHANGED_BATCH:
                 self._store_unchanged()
-            return item
-        try:
-            with self.sessions.begin() as session:
-                if isinstance(item, PageFetched):
-                    outcome = record_page(
-                        session,
-                        source_kind=item.source_kind,
-                        url=item.url,
-                        answers=item.answers,
-                        observed_at=item.fetched_at,
-                        body=item.body,
-                        content_type=item.content_type,
-                        etag=item.etag,
-                        last_modified=item.last_modified,
-                        validator_url=item.fetched_url if item.keeps_validators else None,
-                        source_date=item.source_date,
-                        complete=item.complete,
-                    )
-                    self.stats.inc_value("pqwatch/answers_new", outcome.first_versions)
-                    self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
-                    self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
-                    self.stats.inc_value("pqwatch/answers_removed", outcome.removed)
-                    if item.source_kind == "blog":
-                        remember_page_fingerprint(
-                            session, item.url, item.page_fingerprint, len(item.answers), item.fetched_at
-                        )
-                    if item.list_fingerprint is not None:
-                        api_id, fingerprint = item.list_fingerprint
-                        remember_fingerprint(session, api_id, fingerprint, item.fetched_at)
-                elif isinstance(item, PageGone):
-                    removed = record_gone(session, url=item.url, observed_at=item.fetched_at)
-                    self.stats.inc_value("pqwatch/answers_removed", removed)
-        except SQLAlchemyError as error:
-            self.stats.inc_value("pqwatch/errors")
-            log.error("database error while storing %s: %s", getattr(item, "url", "?"), error)
-            self._stop("database_error")
+        elif isinstance(item, PageFetched):
+            outcome = self._transaction(lambda session: self._record(session, item), item.url)
+            if outcome is not None:
+                self.stats.inc_value("pqwatch/answers_new", outcome.first_versions)
+                self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
+                self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
+                self.stats.inc_value("pqwatch/answers_removed", outcome.removed)
+        elif isinstance(item, PageGone):
+            removed = self._transaction(
+                lambda session: record_gone(session, url=item.url, observed_at=item.fetched_at), item.url
+            )
+            self.stats.inc_value("pqwatch/answers_removed", removed or 0)
         return item
 
     def close_spider(self) -> None:
         """Keep the validators of the unchanged pages still waiting."""
         self._store_unchanged()
 
+    @staticmethod
+    def _record(session: Session, item: PageFetched) -> PageOutcome:
+        outcome = record_page(
+            session,
+            source_kind=item.source_kind,
+            url=item.url,
+            answers=item.answers,
+            observed_at=item.fetched_at,
+            body=item.body,
+            content_type=item.content_type,
+            etag=item.etag,
+            last_modified=item.last_modified,
+            validator_url=item.fetched_url if item.keeps_validators else None,
+            source_date=item.source_date,
+            complete=item.complete,
+        )
+        if item.source_kind == "blog":
+            remember_page_fingerprint(
+                session, item.url, item.page_fingerprint, len(item.answers), item.fetched_at
+            )
+        if item.list_fingerprint is not None:
+            api_id, fingerprint = item.list_fingerprint
+            remember_fingerprint(session, api_id, fingerprint, item.fetched_at)
+        return outcome
+
     def _store_unchanged(self) -> None:
         # Why batched: these pages change nothing but their validators, a cache; losing a batch
         # to a crash costs one full fetch of each next time, never a wrong record.
         pages, self.unchanged = self.unchanged, []
-        if not pages:
-            return
-        try:
-            with self.sessions.begin() as session:
-                fetched = [(page.fetched_url, page.etag, page.last_modified) for page in pages]
-                refresh_validators(session, fetched, pages[-1].fetched_at)
-        except SQLAlchemyError as error:
-            self.stats.inc_value("pqwatch/errors")
-            log.error(
-                "database error while keeping the validators of %d unchanged pages: %s", len(pages), error
+        if pages:
+            fetched = [(page.fetched_url, page.etag, page.last_modified) for page in pages]
+            self._transaction(
+                lambda session: refresh_validators(session, fetched, pages[-1].fetched_at),
+                f"the validators of {len(pages)} unchanged pages",
             )
-            self._stop("database_error")
+
+    def _transaction(self, work: Callable[[Session], T], what: str) -> T | None:
+        """Run `work` in one transaction; None (an error counted, the crawl stopped) when the
+        database refuses it. Another process writing the same database at once (a second crawl
+        process, a scheduled crawl) can make a transaction fail harmlessly: the same row added by
+        both, or SQLite refusing a snapshot that went stale; such a page is tried again afresh."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                with self.sessions.begin() as session:
+                    return work(session)
+            except (IntegrityError, OperationalError) as error:
+                if attempt == CONFLICT_RETRIES or not _a_conflict(error):
+                    failure: SQLAlchemyError = error
+                    break
+                time.sleep(0.05 * 2**attempt)
+            except SQLAlchemyError as error:
+                failure = error
+                break
+        self.stats.inc_value("pqwatch/errors")
+        log.error("database error while storing %s: %s", what, failure)
+        self._stop("database_error")
+        return None
 
     def _stop(self, reason: str) -> None:
         # Why: a database that refuses writes will refuse every page; stop rather than fetch on.

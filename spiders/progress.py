@@ -32,7 +32,15 @@ class Progress:
 
     def opened(self) -> None:
         """Start the bar."""
-        self.bar = tqdm(total=0, unit="page", desc="crawl", file=sys.stderr, dynamic_ncols=True)
+        position = self.crawler.settings.getint("PQWATCH_PROGRESS_POSITION")
+        self.bar = tqdm(
+            total=0,
+            unit="page",
+            desc=f"crawl {position + 1}" if position else "crawl",
+            position=position,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
 
     def scheduled(self) -> None:
         """Grow the total by one queued request."""

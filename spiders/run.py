@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-base-delay", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--progress-position", type=int, default=0, help="this process's bar, from 0")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--counts-file", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         args.retry_base_delay,
         args.timeout,
     )
+    settings.set("PQWATCH_PROGRESS_POSITION", args.progress_position, priority="cmdline")
     counts = run_crawl(args.spider, json.loads(args.args), settings)
     args.counts_file.write_text(json.dumps(counts))
     return 1 if counts["errors"] else 0

@@ -56,3 +56,4 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 PQWATCH_DB_URL = "sqlite:///pqwatch.sqlite3"
 PQWATCH_PROGRESS = False
+PQWATCH_PROGRESS_POSITION = 0  # which bar, when several crawl processes share a terminal

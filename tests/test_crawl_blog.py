@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from monitor.cli import main
+from monitor.crawl import CrawlOptions, _crawl_command, crawl_processes
 from monitor.local_site import LocalSite
 from storage.db import open_database
 from storage.models import PageFingerprint
@@ -279,3 +281,47 @@ def test_changes_since_filters_by_detection_time(site, db_url, capfd):
     crawl(db_url, site.url + "/", capfd=capfd)
     assert run_json(db_url, capfd, "changes", "--format", "json", "--since", "2999-01-01") == []
     assert len(run_json(db_url, capfd, "changes", "--format", "json", "--since", "2000-01-01T00:00:00Z")) == 3
+
+
+def test_a_blog_crawl_shared_by_two_processes_stores_what_one_process_stores(
+    site, db_url, capfd, monkeypatch
+):
+    monkeypatch.setattr("monitor.crawl.os.cpu_count", lambda: 2)
+    args = [
+        "--db",
+        db_url,
+        "crawl",
+        "blog",
+        "--start-url",
+        site.url + "/",
+        "--delay",
+        "0",
+        "--concurrency",
+        "2",
+    ]
+    assert main(args) == 0
+    out = capfd.readouterr().out
+    # Both processes walked the listings; each post was read by one of them (the /?p= link that
+    # redirects to a post may fall to the other, which then reads that post again, harmlessly).
+    assert gets(site, "/page/2/") == 2
+    assert gets(site, P2) == 1 and gets(site, P3) == 1 and gets(site, P1) in (1, 2)
+    assert f"{2 + gets(site, P1)} pages fetched" in out and "answers 3 new" in out and "0 errors" in out
+    views = run_json(db_url, capfd, "export", "--format", "json")
+    assert [(v["uin"], v["version_count"], v["sources"]) for v in views] == [
+        ("HL2472", 1, [{"kind": "blog", "url": site.url + P1}]),
+        ("HL2500", 1, [{"kind": "blog", "url": site.url + P2}]),
+        ("HL2501", 1, [{"kind": "blog", "url": site.url + P2}]),
+    ]
+    site.replace(site_pages(site.url, answer1="I met the Commissioner on 1 October.", footer="gen 2"))
+    assert main(args) == 0
+    assert "1 changed" in capfd.readouterr().out
+    kinds = [e["kind"] for e in run_json(db_url, capfd, "changes", "--format", "json")]
+    assert sorted(kinds) == ["answer_text_changed", "new", "new", "new"]
+
+
+def test_only_a_blog_crawl_allowed_several_requests_is_shared_and_the_site_sees_the_same_load(monkeypatch):
+    monkeypatch.setattr("monitor.crawl.os.cpu_count", lambda: 2)
+    assert [crawl_processes("blog", n) for n in (1, 2, 3, 8)] == [1, 2, 2, 2]
+    assert crawl_processes("parliament", 8) == 1 and crawl_processes("pages", 8) == 1
+    command = _crawl_command("blog", "sqlite://", {}, CrawlOptions(delay=1.5), 1, 2, Path("c.json"))
+    assert command[command.index("--delay") + 1] == "3.0"  # each of two processes waits twice as long
