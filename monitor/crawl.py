@@ -78,7 +78,13 @@ def run_crawl(
             if options.progress and shards > 1:
                 command += ["--progress-position", str(shard)]
             running.append((subprocess.Popen(command), counts_file))
-        statuses = [process.wait() for process, _ in running]
+        try:
+            statuses = [process.wait() for process, _ in running]
+        except BaseException:  # interrupted (Ctrl-C, the scheduler stopping): no crawl outlives us
+            for process, _ in running:
+                process.kill()
+                process.wait()
+            raise
         reports = [json.loads(f.read_text()) if f.exists() else None for _, f in running]
     reason = None
     if any(report is None for report in reports):

@@ -4,14 +4,17 @@ JSON contract — pagination, feed, duplicates, 304, 404, edits, moved dates, fu
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from monitor.cli import main
-from monitor.crawl import CrawlOptions, _crawl_command, crawl_processes
+from monitor.crawl import CrawlOptions, _crawl_command, crawl_processes, run_blog_crawl
 from monitor.local_site import LocalSite
 from storage.db import open_database
 from storage.models import PageFingerprint
@@ -325,3 +328,29 @@ def test_only_a_blog_crawl_allowed_several_requests_is_shared_and_the_site_sees_
     assert crawl_processes("parliament", 8) == 1 and crawl_processes("pages", 8) == 1
     command = _crawl_command("blog", "sqlite://", {}, CrawlOptions(delay=1.5), 1, 2, Path("c.json"))
     assert command[command.index("--delay") + 1] == "3.0"  # each of two processes waits twice as long
+
+
+def test_an_interrupted_crawl_leaves_no_crawl_process_running(db_url, monkeypatch):
+    # A real crawl process that would run for a minute; the wait for it is interrupted (Ctrl-C).
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(command):
+        started.append(real_popen([sys.executable, "-c", "import time; time.sleep(20)"]))
+        return started[-1]
+
+    monkeypatch.setattr("monitor.crawl.subprocess.Popen", popen)
+    monkeypatch.setattr("monitor.crawl.os.cpu_count", lambda: 2)
+    real_wait = real_popen.wait
+    calls = []
+
+    def interrupted_wait(self, timeout=None):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(real_popen, "wait", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        run_blog_crawl(open_database(db_url), db_url, ["http://127.0.0.1:9/"], CrawlOptions(concurrency=2))
+    assert len(started) == 2 and all(process.returncode == -signal.SIGKILL for process in started)
