@@ -342,18 +342,6 @@ def urlwatch_pass(ctx: Context, exe: Path, variant: str, generation: int) -> dic
 # The run ---------------------------------------------------------------------------------------
 
 
-def set_nodelay(site: Any) -> None:
-    """Send each response without waiting for the client's ACK of its headers (TCP_NODELAY).
-
-    LocalSite writes a response's headers and body in two sends; with Nagle's algorithm on, the
-    body waits for the ACK of the headers, which a keep-alive client delays by up to 40 ms, so
-    keep-alive clients (Scrapy, the floor) would pay about 40 ms a request that a real server,
-    which sets TCP_NODELAY (nginx and Apache httpd do by default), does not charge them, while
-    clients opening a connection a request (urlwatch) would not. Only the handler class is touched.
-    """
-    site._server.RequestHandlerClass.disable_nagle_algorithm = True
-
-
 def run(
     posts: int, concurrency: int, skip_urlwatch: bool, timeout: float, server_nagle: bool = False
 ) -> dict[str, Any]:
@@ -368,9 +356,10 @@ def run(
             print(f"urlwatch is not available, so it is left out: {urlwatch_note}", file=sys.stderr)
     variants = list(peers_urlwatch.VARIANTS) if exe else []
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="pqwatch-peers-") as folder, LocalSite() as site:
-        if not server_nagle:
-            set_nodelay(site)
+    server = LocalSite()
+    # LocalServer sets TCP_NODELAY as real servers do; --server-nagle measures without it.
+    server.nodelay = not server_nagle
+    with tempfile.TemporaryDirectory(prefix="pqwatch-peers-") as folder, server as site:
         first = generate_blog(posts, generation=1, base_url=site.url)
         site.replace(first.pages, first.content_types, first.redirects)
         ctx = Context(site, Path(folder), concurrency, timeout, sorted(set(first.redirects.values())))

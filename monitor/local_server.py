@@ -12,6 +12,11 @@ from typing import Self
 class LocalServer:
     """Serve in a daemon thread; subclasses say how requests are handled in `handler_class`."""
 
+    # TCP_NODELAY, as nginx and Apache httpd set it: http.server writes a response's headers and
+    # body apart, and with Nagle's algorithm a keep-alive client would wait up to 40 ms (its
+    # delayed ACK) for every body.
+    nodelay: bool = True
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host, self.port = host, port
         self.requests: list[tuple[str, str, int]] = []  # (method, path with query, status)
@@ -33,7 +38,9 @@ class LocalServer:
     def start(self) -> Self:
         """Bind (port 0 picks a free port) and serve in a daemon thread."""
         if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), self.handler_class())
+            handler = self.handler_class()
+            handler.disable_nagle_algorithm = self.nodelay
+            self._server = ThreadingHTTPServer((self.host, self.port), handler)
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
