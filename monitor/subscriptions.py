@@ -196,12 +196,21 @@ def _serializer(secret: str, action: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=f"pqwatch-{action}")
 
 
-def confirm(session: Session, secret: str, token: str, now: datetime) -> Subscriber:
-    """Confirm the subscription a confirmation link names: once, within its week."""
+def check_confirmation(session: Session, secret: str, token: str) -> tuple[Subscriber, str]:
+    """The subscriber and nonce of a confirmation link that can still be used, without using it;
+    SubscriptionError says why it cannot."""
     email, nonce = read_token(secret, token, "confirm", max_age=CONFIRM_MAX_AGE)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None or subscriber.status not in ("pending", "confirmed"):
         raise SubscriptionError("this link is not valid any more")
+    if session.get(UsedToken, nonce) is not None:
+        raise SubscriptionError("this link has already been used")
+    return subscriber, nonce
+
+
+def confirm(session: Session, secret: str, token: str, now: datetime) -> Subscriber:
+    """Confirm the subscription a confirmation link names: once, within its week."""
+    subscriber, nonce = check_confirmation(session, secret, token)
     try:
         with session.begin_nested():
             session.add(UsedToken(nonce=nonce, used_at=now))

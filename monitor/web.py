@@ -30,6 +30,7 @@ from monitor.subscriptions import (
     HOUSES,
     Filters,
     SubscriptionError,
+    check_confirmation,
     confirm,
     make_filters,
     make_token,
@@ -223,9 +224,16 @@ def healthz() -> ResponseReturnValue:
 
 @web.get("/confirm/<token>")
 def confirm_page(token: str) -> ResponseReturnValue:
+    """Show the confirm button for a link that can still be used; a GET changes nothing, since
+    mail scanners and link previews open links that nobody clicked."""
+    with _transaction() as session:
+        subscriber, _ = check_confirmation(session, _ctx().secret, token)
+    return render_template("confirm.html", email=subscriber.email, token=token)
+
+
+@web.post("/confirm/<token>")
+def confirm_now(token: str) -> ResponseReturnValue:
     """Confirm a subscription (once, within its week) and say what it will bring."""
-    if request.method == "HEAD":
-        return "", 200  # Why: link checkers send HEAD; only a reader's GET spends the link
     context = _ctx()
     with _transaction() as session:
         plan = describe(confirm(session, context.secret, token, context.clock()))

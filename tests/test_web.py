@@ -145,11 +145,16 @@ def record(sessions: sessionmaker[Session], kind: str, url: str, answer: AnswerR
 # Confirm
 
 
-def test_a_confirmation_link_confirms_once_then_says_already_used(site: Site) -> None:
+def test_a_confirmation_link_shows_a_button_whose_press_confirms_once(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=False, filters=make_filters(house="Lords", kinds=["corrected"]))
     token = make_token(SECRET, ANN, "confirm")
 
-    first = site.get(f"/confirm/{token}")
+    page = site.get(f"/confirm/{token}")
+    assert page.status == 200
+    assert f"Confirm digests to {ANN}?" in page.body and 'method="post"' in page.body
+    assert stored(site.sessions).status == "pending"  # opening the link is not consent
+
+    first = site.post(f"/confirm/{token}", {})
     assert first.status == 200
     assert "Subscription confirmed" in first.body
     assert "House: Lords" in first.body and "Changes: corrected" in first.body
@@ -157,9 +162,9 @@ def test_a_confirmation_link_confirms_once_then_says_already_used(site: Site) ->
     subscriber = stored(site.sessions)
     assert (subscriber.status, subscriber.confirmed_at) == ("confirmed", NOW)
 
-    again = site.get(f"/confirm/{token}")
-    assert again.status == 400
-    assert "already been used" in again.body
+    for again in (site.post(f"/confirm/{token}", {}), site.get(f"/confirm/{token}")):
+        assert again.status == 400
+        assert "already been used" in again.body
 
 
 def test_an_expired_confirmation_link_is_refused_and_confirms_nothing(
@@ -171,9 +176,9 @@ def test_an_expired_confirmation_link_is_refused_and_confirms_nothing(
         patch.setattr(itsdangerous.timed.time, "time", lambda: eight_days_ago)
         token = make_token(SECRET, ANN, "confirm")
 
-    reply = site.get(f"/confirm/{token}")
-    assert reply.status == 400
-    assert "expired" in reply.body
+    for reply in (site.get(f"/confirm/{token}"), site.post(f"/confirm/{token}", {})):
+        assert reply.status == 400
+        assert "expired" in reply.body
     assert stored(site.sessions).status == "pending"
 
 
@@ -195,19 +200,21 @@ def tampered(token: str) -> str:
 )
 def test_a_forged_confirmation_link_is_a_400_page_without_a_traceback(site: Site, token: str) -> None:
     add_subscriber(site.sessions, confirmed=False)
-    reply = site.get(f"/confirm/{token}")
-    assert reply.status == 400
-    assert "not valid" in reply.body
-    assert "Traceback" not in reply.body
+    for reply in (site.get(f"/confirm/{token}"), site.post(f"/confirm/{token}", {})):
+        assert reply.status == 400
+        assert "not valid" in reply.body
+        assert "Traceback" not in reply.body
     assert stored(site.sessions).status == "pending"
 
 
-def test_a_head_request_does_not_spend_a_confirmation_link(site: Site) -> None:
+def test_link_scanners_and_head_requests_do_not_spend_a_confirmation_link(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=False)
     token = make_token(SECRET, ANN, "confirm")
-    assert site.get(f"/confirm/{token}", method="HEAD").status == 200
+    for _ in range(3):  # a scanner, a link preview, the reader opening it
+        assert site.get(f"/confirm/{token}", method="HEAD").status == 200
+        assert site.get(f"/confirm/{token}").status == 200
     assert stored(site.sessions).status == "pending"
-    assert site.get(f"/confirm/{token}").status == 200
+    assert site.post(f"/confirm/{token}", {}).status == 200
     assert stored(site.sessions).status == "confirmed"
 
 
@@ -454,7 +461,7 @@ def test_pages_reached_by_a_token_are_not_cached(site: Site) -> None:
 
 
 def test_a_wrong_method_is_a_405_page_naming_the_allowed_ones(site: Site) -> None:
-    reply = site.post(f"/confirm/{make_token(SECRET, ANN, 'confirm')}", {})
+    reply = site.post("/questions/Lords/HL2472", {})
     assert reply.status == 405
     assert "GET" in (reply.headers["Allow"] or "")
 
