@@ -12,13 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, Any
 
 from monitor.config import Settings
-from monitor.detect import detect_changes
-from storage.models import CrawlState
+
+if TYPE_CHECKING:  # the database layer is imported late: a manual crawl starts its processes first
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def crawl_processes(spider: str, concurrency: int) -> int:
 
 
 def run_crawl(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session] | None,
     db_url: str,
     spider: str,
     spider_args: dict[str, Any],
@@ -66,24 +65,37 @@ def run_crawl(
 
     A blog crawl with a concurrency of n >= 2 runs in up to min(n, cores) processes, each walking
     the listings and reading its own share of the posts; the site sees the same load, since the
-    concurrency is divided between them and each one's delay multiplied by their number."""
+    concurrency is divided between them and each one's delay multiplied by their number.
+
+    With `sessions` None the database is opened (and migrated) here while the crawl processes
+    start: they load Scrapy meanwhile and begin only when it is ready (or exit quietly when it
+    cannot be opened, whose DatabaseError is raised here)."""
     shards = crawl_processes(spider, options.concurrency)
+    gated = sessions is None
     with tempfile.TemporaryDirectory(prefix="pqwatch-") as folder:
         running = []
-        for shard in range(shards):
-            counts_file = Path(folder, f"counts-{shard}.json")
-            args = {**spider_args, "shard": shard, "shards": shards} if shards > 1 else spider_args
-            concurrency = options.concurrency // shards + (shard < options.concurrency % shards)
-            command = _crawl_command(spider, db_url, args, options, concurrency, shards, counts_file)
-            if options.progress and shards > 1:
-                command += ["--progress-position", str(shard)]
-            running.append((subprocess.Popen(command), counts_file))
         try:
+            for shard in range(shards):
+                counts_file = Path(folder, f"counts-{shard}.json")
+                args = {**spider_args, "shard": shard, "shards": shards} if shards > 1 else spider_args
+                concurrency = options.concurrency // shards + (shard < options.concurrency % shards)
+                command = _crawl_command(spider, db_url, args, options, concurrency, shards, counts_file)
+                if options.progress and shards > 1:
+                    command += ["--progress-position", str(shard)]
+                if gated:
+                    command.append("--wait-for-go")
+                stdin = subprocess.PIPE if gated else None
+                running.append((subprocess.Popen(command, stdin=stdin), counts_file))
+            if sessions is None:
+                from storage.db import open_database
+
+                sessions = open_database(db_url)
+                for process, _ in running:
+                    _go(process)
             statuses = [process.wait() for process, _ in running]
-        except BaseException:  # interrupted (Ctrl-C, the scheduler stopping): no crawl outlives us
+        except BaseException:  # interrupted (Ctrl-C, the scheduler stopping), or no database
             for process, _ in running:
-                process.kill()
-                process.wait()
+                _stop(process)
             raise
         reports = [json.loads(f.read_text()) if f.exists() else None for _, f in running]
     reason = None
@@ -94,10 +106,27 @@ def run_crawl(
     for report in reports:
         for name, value in (report or {}).items():
             counts[name] = counts.get(name, 0) + value
+    from monitor.detect import detect_changes
+
     with sessions.begin() as session:
         events = detect_changes(session)
     failed = bool(reason) or any(statuses) or counts.get("errors", 0) > 0
     return CrawlResult(counts, events, failed, reason)
+
+
+def _go(process: subprocess.Popen[bytes]) -> None:
+    """Let a waiting crawl process begin."""
+    if process.stdin is not None:
+        process.stdin.write(b"go\n")
+        process.stdin.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a crawl process at once; one still waiting for its go sees its input close."""
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
+    process.kill()
+    process.wait()
 
 
 def _crawl_command(
@@ -204,6 +233,8 @@ def run_backfill(
     """Crawl answered dates from start to end in chunks, resuming after the last finished chunk.
 
     Returns False when a chunk failed; a rerun starts again at that chunk."""
+    from storage.models import CrawlState
+
     key = f"backfill:{args['api_base']}:{args['house'] or 'Bicameral'}:{start}:{end}"
     with sessions() as session:
         state = session.get(CrawlState, key)

@@ -15,16 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.detect import KINDS
+from monitor.terms import FREQUENCIES as FREQUENCIES  # re-exported, as the rest of this module
+from monitor.terms import HOUSES as HOUSES
+from monitor.terms import SubscriptionError as SubscriptionError
 from storage.models import ChangeEvent, Subscriber, UsedToken
 
-FREQUENCIES = ("immediate", "daily", "weekly")
-HOUSES = ("Commons", "Lords")
 FILTER_KEYS = ("house", "department", "member", "keyword", "uin", "kinds")
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # a confirmation link works for a week, once
-
-
-class SubscriptionError(ValueError):
-    """Bad input for a subscription (an address, a filter, a token); the message says which."""
 
 
 @dataclass(frozen=True)

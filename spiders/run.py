@@ -5,6 +5,7 @@ The CLI starts this as a subprocess because Scrapy's reactor cannot restart in o
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -90,7 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress-position", type=int, default=0, help="this process's bar, from 0")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--counts-file", type=Path, required=True)
+    parser.add_argument(
+        "--wait-for-go", action="store_true", help="load everything, then wait for a line 'go' on stdin"
+    )
     args = parser.parse_args(argv)
+    if args.wait_for_go:
+        # Why: the CLI opens (and migrates) the database while this process loads Scrapy and
+        # the spider; an end of input instead of "go" means it could not, and it says why.
+        importlib.import_module(f"spiders.{args.spider}")
+        if sys.stdin.readline().strip() != "go":
+            return 3
     settings = crawl_settings(
         args.db,
         args.delay,

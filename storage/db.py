@@ -10,14 +10,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.errors import DatabaseError as DatabaseError  # re-exported: callers import it here
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-class DatabaseError(RuntimeError):
-    """The database cannot be opened or migrated; the message says which and why."""
 
 
 def create_db_engine(url: str) -> Engine:

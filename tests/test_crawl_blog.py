@@ -339,7 +339,7 @@ def test_an_interrupted_crawl_leaves_no_crawl_process_running(db_url, monkeypatc
     started = []
     real_popen = subprocess.Popen
 
-    def popen(command):
+    def popen(command, **kwargs):
         started.append(real_popen([sys.executable, "-c", "import time; time.sleep(20)"]))
         return started[-1]
 
@@ -358,3 +358,14 @@ def test_an_interrupted_crawl_leaves_no_crawl_process_running(db_url, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         run_blog_crawl(open_database(db_url), db_url, ["http://127.0.0.1:9/"], CrawlOptions(concurrency=2))
     assert len(started) == 2 and all(process.returncode == -signal.SIGKILL for process in started)
+
+
+def test_a_crawl_whose_database_cannot_be_opened_fetches_nothing_and_says_so_in_one_line(
+    site, tmp_path, capfd
+):
+    # The crawl processes start while the database is opened; they must not begin without it.
+    db = f"sqlite:///{tmp_path}/missing/dir/x.sqlite3"
+    assert main(["--db", db, "crawl", "blog", "--start-url", site.url + "/", "--delay", "0"]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith("pqwatch: error: cannot open database") and err.count("\n") == 1
+    assert site.requests == []
