@@ -369,3 +369,16 @@ def test_a_crawl_whose_database_cannot_be_opened_fetches_nothing_and_says_so_in_
     err = capfd.readouterr().err
     assert err.startswith("pqwatch: error: cannot open database") and err.count("\n") == 1
     assert site.requests == []
+
+
+def test_a_crawl_process_told_to_wait_begins_only_on_go(site, db_url, tmp_path):
+    open_database(db_url)  # what the CLI does while the crawl process loads
+    args = json.dumps({"start_urls": [site.url + "/"], "max_listing_pages": 0})
+    command = [sys.executable, "-m", "spiders.run", "blog", "--db", db_url, "--args", args, "--delay", "0"]
+    command += ["--counts-file", str(tmp_path / "counts.json"), "--wait-for-go"]
+    stopped = subprocess.run(command, input="", capture_output=True, text=True, timeout=60)
+    assert (stopped.returncode, stopped.stderr, site.requests) == (3, "", [])
+    assert not (tmp_path / "counts.json").exists()
+    started = subprocess.run(command, input="go\n", capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    assert json.loads((tmp_path / "counts.json").read_text())["answers_new"] == 3
