@@ -146,7 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     """Crawl the named source, or every source in the config."""
-
     options = CrawlOptions(
         delay=settings.download_delay if args.delay is None else args.delay,
         concurrency=settings.concurrency_per_host if args.concurrency is None else args.concurrency,
@@ -161,9 +160,9 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"unknown source {args.source!r} (known: blog, parliament, pages)")
     if bool(args.url) != (args.source == "pages"):
         raise UsageError("crawl pages needs --url URL, and --url needs the source pages")
+    if args.url:
+        from spiders.page_kinds import page_kind  # the parsers: only to check --url
     for url in args.url:
-        from spiders.page_kinds import page_kind
-
         if page_kind(check_http_url(url, "--url")) is None:
             raise UsageError(
                 f"--url {url!r} is not a written-question detail page or a historic Hansard page"

@@ -13,8 +13,9 @@ from scrapy.http import Response
 from spiders.base import PqwatchSpider, content_type_of, header, now
 from spiders.discover import clean_url, discover_html, discover_xml, is_xml, same_site, site_hosts
 from spiders.parse_blog import read_post
-from spiders.pipelines import load_store_page_fingerprints
+from spiders.pipelines import load_from_store
 from spiders.records import PageFetched, PageGone, PageUnchanged
+from storage.record import load_page_fingerprints
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -49,7 +50,7 @@ class BlogSpider(PqwatchSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         """Request every start URL; what each is decides how it is read."""
-        self.page_fingerprints = load_store_page_fingerprints(self.settings["PQWATCH_DB_URL"])
+        self.page_fingerprints = load_from_store(self.settings["PQWATCH_DB_URL"], load_page_fingerprints)
         for url in self.start_urls:
             yield Request(url, callback=self.parse_any, errback=self.on_error, meta={"start": True})
 

@@ -19,7 +19,8 @@ from scrapy.http import Response
 from scrapy.utils.misc import load_object
 
 from spiders.discover import same_site
-from spiders.pipelines import load_store_validators
+from spiders.pipelines import load_from_store
+from storage.record import load_validators
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -34,7 +35,7 @@ class ConditionalRequests:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
         """Load the validators once, at start-up, from the crawl's database."""
-        return cls(load_store_validators(crawler.settings["PQWATCH_DB_URL"]))
+        return cls(load_from_store(crawler.settings["PQWATCH_DB_URL"], load_validators))
 
     def process_request(self, request: Request) -> None:
         """Add If-None-Match / If-Modified-Since when this URL's validators are known."""

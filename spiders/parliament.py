@@ -21,8 +21,9 @@ from spiders.parse_api import (
     parse_list_page,
     parse_question,
 )
-from spiders.pipelines import load_store_fingerprints
+from spiders.pipelines import load_from_store
 from spiders.records import PageFetched
+from storage.record import load_fingerprints
 
 log = logging.getLogger("pqwatch.crawl")
 LIST_PATH = "/api/writtenquestions/questions"
@@ -57,7 +58,7 @@ class ParliamentSpider(PqwatchSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         """Request the first page of every list window."""
-        self.fingerprints = load_store_fingerprints(self.settings["PQWATCH_DB_URL"])
+        self.fingerprints = load_from_store(self.settings["PQWATCH_DB_URL"], load_fingerprints)
         for window in self.windows:
             yield self._list_request(window, 0)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
@@ -16,9 +15,6 @@ from spiders.records import PageFetched, PageGone, PageUnchanged
 from storage.db import open_database
 from storage.record import (
     PageOutcome,
-    load_fingerprints,
-    load_page_fingerprints,
-    load_validators,
     record_gone,
     record_page,
     refresh_validators,
@@ -36,31 +32,18 @@ def _a_conflict(error: IntegrityError | OperationalError) -> bool:
     """A failure that a concurrent writer explains, so that trying again can succeed."""
     if isinstance(error, IntegrityError):
         return True  # a unique key another process has just taken; the retry reads its row
-    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
+    message = str(error.orig).lower()
+    return "locked" in message or "busy" in message
 
 
 log = logging.getLogger("pqwatch.crawl")
 
 
-def load_store_validators(db_url: str) -> dict[str, tuple[str | None, str | None]]:
-    """Return the stored ETag / Last-Modified by URL for conditional requests."""
+def load_from_store(db_url: str, load: Callable[[Session], T]) -> T:
+    """Read something a crawl needs before it starts (validators, fingerprints) from its database."""
     sessions = open_database(db_url)
     with sessions() as session:
-        return load_validators(session)
-
-
-def load_store_page_fingerprints(db_url: str) -> dict[str, tuple[str, int]]:
-    """Return the blog pages' content fingerprints and answer counts by canonical URL."""
-    sessions = open_database(db_url)
-    with sessions() as session:
-        return load_page_fingerprints(session)
-
-
-def load_store_fingerprints(db_url: str) -> dict[int, tuple[str, datetime]]:
-    """Return the API list fingerprints by question id, to skip unchanged details."""
-    sessions = open_database(db_url)
-    with sessions() as session:
-        return load_fingerprints(session)
+        return load(session)
 
 
 class StoragePipeline:

@@ -191,7 +191,7 @@ def record_page(
         dropped = [v for qid, v in latest.items() if qid not in seen] if complete else []
         removed = _record_removals(session, dropped, observed_at)
         if validator_url is not None:
-            remember_validators(session, validator_url, etag, last_modified, observed_at)
+            refresh_validators(session, [(validator_url, etag, last_modified)], observed_at)
         session.flush()
     return PageOutcome(first, changed, unchanged, removed)
 
@@ -251,26 +251,12 @@ def load_body(session: Session, key: str) -> bytes:
     return zlib.decompress(stored.data)
 
 
-def remember_validators(
-    session: Session, url: str, etag: str | None, last_modified: str | None, seen_at: datetime
-) -> None:
-    """Keep a URL's ETag / Last-Modified for the next conditional request (or forget them)."""
-    existing = session.get(HttpValidator, url)
-    if not etag and not last_modified:
-        if existing is not None:
-            session.delete(existing)
-        return
-    if existing is None:
-        session.add(HttpValidator(url=url, etag=etag, last_modified=last_modified, seen_at=seen_at))
-    else:
-        # Validators are a cache of the server's headers, not history: overwriting is right.
-        existing.etag, existing.last_modified, existing.seen_at = etag, last_modified, seen_at
-
-
 def refresh_validators(
     session: Session, fetched: Sequence[tuple[str, str | None, str | None]], seen_at: datetime
 ) -> None:
-    """Keep the validators of many URLs at once: (url, ETag, Last-Modified) each, in three statements."""
+    """Keep the ETag / Last-Modified of each (url, ETag, Last-Modified) for the next conditional
+    request, or forget a URL's that no longer come; many URLs at once, in at most four statements.
+    Validators are a cache of the server's headers, not history: overwriting is right."""
     latest = {url: (etag, modified) for url, etag, modified in fetched}
     known = set(session.scalars(select(HttpValidator.url).where(HttpValidator.url.in_(latest))))
     rows = [
