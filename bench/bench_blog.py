@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor.crawl import CrawlOptions, run_blog_crawl
-from monitor.local_site import LocalSite
-from monitor.sample_blog import generate_blog
-from spiders.parse_blog import parse_post
+from monitor.crawl.runner import CrawlOptions, run_blog_crawl
+from monitor.demo.sample_blog import generate_blog
+from monitor.demo.site import LocalSite
+from spiders.sources.blog.parse import parse_post
 from storage.db import open_database
 from storage.models import Version
 from storage.record import record_page
@@ -60,7 +60,7 @@ def bench_parse_store(posts: dict[str, bytes], db_url: str) -> dict[str, float]:
 def bench_crawl(n_posts: int, concurrency: int, db_url: str) -> dict[str, dict[str, float]]:
     """Crawl the served blog twice: the first crawl, then a re-crawl with nothing changed."""
     sessions = open_database(db_url)
-    results = {}
+    results: dict[str, dict[str, float]] = {}
     with LocalSite() as site:
         blog = generate_blog(n_posts, generation=1, base_url=site.url)
         site.replace(blog.pages, blog.content_types, blog.redirects)
@@ -72,7 +72,7 @@ def bench_crawl(n_posts: int, concurrency: int, db_url: str) -> dict[str, dict[s
             )
             wall = time.perf_counter() - started
             with sessions() as session:
-                versions = session.scalar(select(func.count(Version.id)))
+                versions = session.scalar(select(func.count(Version.id))) or 0
             child = resource.getrusage(resource.RUSAGE_CHILDREN)
             results[label] = {
                 "wall_s": round(wall, 2),

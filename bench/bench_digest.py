@@ -21,10 +21,10 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
-from monitor.detect import detect_changes
-from monitor.digest import Mailer, send_due_digests
-from monitor.mail import SmtpTransport
-from monitor.subscriptions import make_filters, subscribe
+from monitor.changes.detect import detect_changes
+from monitor.notify.digest import Mailer, send_due_digests
+from monitor.notify.mail import SmtpTransport
+from monitor.notify.subscriptions import make_filters, subscribe
 from spiders.records import AnswerRecord
 from storage.db import open_database
 from storage.models import Subscriber

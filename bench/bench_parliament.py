@@ -18,11 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor.api_standin import ApiStandIn, evolve, generate_questions
-from monitor.crawl import CrawlOptions, parliament_args, run_crawl
-from monitor.views import change_events
+from monitor.crawl.runner import CrawlOptions, parliament_args, run_crawl
+from monitor.queries.views import change_events
 from storage.db import open_database
 from storage.models import Version
+from tests.support.api_standin import ApiStandIn, evolve, generate_questions
 
 OUT = Path(__file__).with_name("out")
 WINDOW = {"tabledWhenFrom": "2000-01-01", "tabledWhenTo": "2100-01-01"}

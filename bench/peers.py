@@ -3,7 +3,7 @@ generated blog served on 127.0.0.1, at one concurrency, in one run.
 
     python -m bench.peers [--posts 1000] [--concurrency 4] [--skip-urlwatch] [--timeout 1200]
 
-Generation 1 of monitor.sample_blog is served and every runner takes its baseline; then generation
+Generation 1 of monitor.demo.sample_blog is served and every runner takes its baseline; then generation
 2 (5% of posts touched: answer text edited, answer dates moved, furniture-only edits; footer
 timestamp and nonce churn on every page) is swapped in and every runner looks again. Each runner is
 its own subprocess, started by a small launcher that measures it with os.wait4: wall time, CPU
@@ -84,7 +84,7 @@ class Usage:
 class Context:
     """What every runner shares: the site, the post paths, the truth, the limits."""
 
-    site: Any  # monitor.local_site.LocalSite
+    site: Any  # monitor.demo.site.LocalSite
     work: Path
     concurrency: int
     timeout: float
@@ -302,7 +302,8 @@ def floor_pass(ctx: Context, label: str, generation: int) -> dict[str, Any]:
     if generation > 1:
         cmd += ["--previous", str(ctx.work / f"floor-{generation - 1}.json")]
     usage = measure(ctx, label, cmd)
-    data = json.loads(result.read_text()) if result.exists() else {"hashes": {}, "changed": [], "errors": -1}
+    empty: dict[str, Any] = {"hashes": {}, "changed": [], "errors": -1}
+    data: dict[str, Any] = json.loads(result.read_text()) if result.exists() else empty
     extra: dict[str, Any] = {"hashed": len(data["hashes"]), "fetch_errors": data["errors"]}
     if generation > 1:
         extra["pages"] = score_pages(set(data["changed"]), ctx.true_pages)
@@ -346,8 +347,8 @@ def run(
     posts: int, concurrency: int, skip_urlwatch: bool, timeout: float, server_nagle: bool = False
 ) -> dict[str, Any]:
     """Serve generation 1, take every baseline, serve generation 2, measure every change pass."""
-    from monitor.local_site import LocalSite  # late: the floor's subprocess does not need them
-    from monitor.sample_blog import generate_blog
+    from monitor.demo.sample_blog import generate_blog
+    from monitor.demo.site import LocalSite  # late: the floor's subprocess does not need them
 
     exe, urlwatch_note = None, "skipped (--skip-urlwatch)"
     if not skip_urlwatch:
@@ -438,7 +439,7 @@ def _align(cells: tuple[str, ...], widths: list[int]) -> list[str]:
 
 def table(figures: dict[str, Any]) -> str:
     """The results as a fixed-width table."""
-    head = (
+    head: tuple[str, ...] = (
         "runner",
         "gen",
         "wall s",

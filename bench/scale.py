@@ -42,7 +42,10 @@ from typing import Any
 from sqlalchemy import JSON, Engine, Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from monitor.api_standin import (
+from monitor.queries.views import change_events
+from storage.db import open_database
+from storage.models import Body, ChangeEvent, Question, Source, Version
+from tests.support.api_standin import (
     ASKERS,
     ASKS,
     CONTEXT,
@@ -52,9 +55,6 @@ from monitor.api_standin import (
     OPENERS,
     figures_sentence,
 )
-from monitor.views import change_events
-from storage.db import open_database
-from storage.models import Body, ChangeEvent, Question, Source, Version
 
 OUT = Path(__file__).with_name("out")
 PQWATCH = str(Path(sys.executable).with_name("pqwatch"))
@@ -114,7 +114,9 @@ def make_plan(n: int, versions: int, change_rate: float, rng: random.Random) -> 
             made += 1
     timeline: list[tuple[float, int, int]] = []
     for question, first in enumerate(plan.first_seen):
-        moments, kinds, previous = [], [], first
+        moments: list[float] = []
+        kinds: list[str | None] = []
+        previous = first
         events = sorted(changes[question])
         for seq in range(2, versions + 1):
             if events:
@@ -420,7 +422,7 @@ class SqliteLoader(Loader):
     def sizes(self) -> dict[str, int]:
         """Return the file size and each table's pages (with its indexes) from dbstat."""
         with self.engine.connect() as connection:
-            owners = dict(connection.exec_driver_sql("SELECT name, tbl_name FROM sqlite_master").all())
+            owners: dict[str, str] = dict(connection.exec_driver_sql("SELECT name, tbl_name FROM sqlite_master").all())
             pages = connection.exec_driver_sql("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").all()
         sizes = {"database": self.path.stat().st_size}
         for table in ("versions", "bodies", "change_events"):

@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from monitor.config import Settings, load_settings
-from monitor.crawl import CrawlOptions, configured_crawls, run_crawl, summary_line
-from monitor.digest import LONDON, mailer_for, send_due_digests, utcnow
+from monitor.crawl.runner import CrawlOptions, configured_crawls, run_crawl, summary_line
+from monitor.notify.digest import LONDON, mailer_for, send_due_digests, utcnow
 from storage.db import create_db_engine, open_database
 
 log = logging.getLogger("pqwatch.run")

@@ -18,8 +18,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.misc import load_object
 
-from spiders.discover import same_site
 from spiders.pipelines import load_from_store
+from spiders.sources.blog.discover import same_site
 from storage.record import load_validators
 
 log = logging.getLogger("pqwatch.crawl")

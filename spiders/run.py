@@ -16,8 +16,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from spiders import settings as default_settings
+from spiders.registry import SPIDERS
 
-SPIDERS = ("blog", "parliament", "pages")  # names in SPIDER_MODULES
 COUNTS = (
     "questions_listed",
     "pages_fetched",
@@ -62,7 +62,7 @@ def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> d
     """Run one spider to the end and return its pqwatch counts."""
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
     # Why: Scrapy imports every spider module at start-up; this crawl needs its own only.
-    settings.set("SPIDER_MODULES", [f"spiders.{spider}"], priority="cmdline")
+    settings.set("SPIDER_MODULES", [SPIDERS[spider].module], priority="cmdline")
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(spider)
@@ -80,7 +80,7 @@ def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> d
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, crawl, write the counts; exit 1 when the crawl met errors."""
     parser = argparse.ArgumentParser(prog="python -m spiders.run")
-    parser.add_argument("spider", choices=SPIDERS)
+    parser.add_argument("spider", choices=sorted(SPIDERS))
     parser.add_argument("--db", required=True)
     parser.add_argument("--args", default="{}", help="the spider's arguments as a JSON object")
     parser.add_argument("--delay", type=float, default=1.0)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.wait_for_go:
         # Why: the CLI opens (and migrates) the database while this process loads Scrapy and
         # the spider; an end of input instead of "go" means it could not, and it says why.
-        importlib.import_module(f"spiders.{args.spider}")
+        importlib.import_module(SPIDERS[args.spider].module)
         if sys.stdin.readline().strip() != "go":
             return 3
     settings = crawl_settings(

@@ -1,7 +1,9 @@
 """Scrapy settings: polite and secure by default. The CLI overrides delay and concurrency."""
 
+from spiders.registry import SPIDERS
+
 BOT_NAME = "pqwatch"
-SPIDER_MODULES = ["spiders.blog", "spiders.parliament", "spiders.pages"]
+SPIDER_MODULES = [spec.module for spec in SPIDERS.values()]
 USER_AGENT = "pqwatch/0.1 (written-answers change monitor; +https://github.com/pqwatch/pqwatch)"
 
 # Polite: robots.txt, one request at a time per host, a delay, AutoThrottle.

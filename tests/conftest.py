@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from monitor.local_site import LocalSite
-from tests.blogpages import P1, site_pages
+from monitor.demo.site import LocalSite
+from tests.support.helpers import P1, site_pages
 
-FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("PQWATCH_TEST_PG_URL")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 

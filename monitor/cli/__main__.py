@@ -1,0 +1,7 @@
+"""`python -m monitor.cli`: the same as the `pqwatch` command."""
+
+import sys
+
+from monitor.cli.commands import main
+
+sys.exit(main())

@@ -1,0 +1,253 @@
+"""Subscribers: subscribe with filters, double opt-in with signed single-use links, one-click
+unsubscribe, and which change events a subscriber's filters match."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.changes.detect import KINDS
+from monitor.terms import FREQUENCIES as FREQUENCIES  # re-exported, as the rest of this module
+from monitor.terms import HOUSES as HOUSES
+from monitor.terms import SubscriptionError as SubscriptionError
+from storage.models import ChangeEvent, Subscriber, UsedToken
+
+FILTER_KEYS = ("house", "department", "member", "keyword", "uin", "kinds")
+CONFIRM_MAX_AGE = 7 * 24 * 3600  # a confirmation link works for a week, once
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a subscriber follows; empty fields match everything."""
+
+    house: str | None = None
+    department: str | None = None
+    member: str | None = None
+    keyword: str | None = None
+    uin: str | None = None
+    kinds: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form: only the fields that are set."""
+        raw = {
+            "house": self.house,
+            "department": self.department,
+            "member": self.member,
+            "keyword": self.keyword,
+            "uin": self.uin,
+            "kinds": list(self.kinds),
+        }
+        return {key: value for key, value in raw.items() if value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Filters:
+        """Read the stored form back."""
+        data = data or {}
+        return cls(
+            house=data.get("house"),
+            department=data.get("department"),
+            member=data.get("member"),
+            keyword=data.get("keyword"),
+            uin=data.get("uin"),
+            kinds=tuple(data.get("kinds") or ()),
+        )
+
+
+def make_filters(
+    house: str | None = None,
+    department: str | None = None,
+    member: str | None = None,
+    keyword: str | None = None,
+    uin: str | None = None,
+    kinds: list[str] | tuple[str, ...] = (),
+) -> Filters:
+    """Check and normalise filters given by a user; SubscriptionError names a bad one."""
+    if house and house not in HOUSES:
+        raise SubscriptionError(f"house {house!r} is not one of {', '.join(HOUSES)}")
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise SubscriptionError(f"unknown change kind {unknown[0]!r} (known: {', '.join(KINDS)})")
+    return Filters(
+        house=house or None,
+        department=_clean(department),
+        member=_clean(member),
+        keyword=_clean(keyword),
+        uin="".join(uin.split()).upper() if uin else None,
+        kinds=tuple(dict.fromkeys(kinds)),
+    )
+
+
+def _clean(text: str | None) -> str | None:
+    cleaned = " ".join((text or "").split())
+    if len(cleaned) > 200:
+        raise SubscriptionError("a filter may be at most 200 characters")
+    return cleaned or None
+
+
+def normalise_email(address: str) -> str:
+    """Return a valid address in its normal form, or raise SubscriptionError naming it."""
+    if any(ch in address for ch in "\r\n\0,;<>"):
+        raise SubscriptionError(f"{address!r} is not a single e-mail address")
+    try:
+        # Why: deliverability checks need DNS; pqwatch must work offline, and the double
+        # opt-in mail proves the address anyway.
+        return validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise SubscriptionError(f"{address!r} is not a valid e-mail address: {error}") from None
+
+
+def subscribe(
+    session: Session,
+    address: str,
+    *,
+    frequency: str = "daily",
+    send_time: str = "07:00",
+    filters: Filters = Filters(),
+    confirmed: bool = False,
+    now: datetime,
+) -> tuple[Subscriber, bool]:
+    """Add or update a subscriber; return it and whether a confirmation mail is needed."""
+    email = normalise_email(address)
+    if frequency not in FREQUENCIES:
+        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+    _check_time(send_time)
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        subscriber = Subscriber(email=email, created_at=now, status="pending")
+        session.add(subscriber)
+    subscriber.frequency, subscriber.send_time, subscriber.filters = frequency, send_time, filters.as_json()
+    if subscriber.status == "suppressed" and not confirmed:
+        raise SubscriptionError(f"{email} bounced permanently; an operator can re-add it with --confirmed")
+    needs_confirmation = False
+    if confirmed:
+        if subscriber.status != "confirmed":
+            _activate(session, subscriber, now)
+    elif subscriber.status in ("pending", "unsubscribed"):
+        subscriber.status, subscriber.created_at = "pending", now
+        needs_confirmation = True
+    session.flush()
+    return subscriber, needs_confirmation
+
+
+def _activate(session: Session, subscriber: Subscriber, now: datetime) -> None:
+    # Digests start with what changes after confirmation, not with the whole history.
+    subscriber.status, subscriber.confirmed_at = "confirmed", now
+    subscriber.start_event_id = session.scalar(select(func.max(ChangeEvent.id))) or 0
+
+
+def _check_time(send_time: str) -> None:
+    try:
+        hours, minutes = (int(part) for part in send_time.split(":"))
+    except ValueError:
+        raise SubscriptionError(f"send time {send_time!r} is not HH:MM") from None
+    if not (0 <= hours < 24 and 0 <= minutes < 60) or len(send_time) != 5:
+        raise SubscriptionError(f"send time {send_time!r} is not HH:MM")
+
+
+def unsubscribe(session: Session, address: str) -> bool:
+    """Unsubscribe an address; idempotent. Return whether it was subscribed."""
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(address)))
+    if subscriber is None or subscriber.status == "unsubscribed":
+        return False
+    subscriber.status = "unsubscribed"
+    return True
+
+
+def suppress(session: Session, subscriber_id: int) -> None:
+    """Stop mailing an address the mail server rejected for good."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None:
+        subscriber.status = "suppressed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Signed links
+
+
+def make_token(secret: str, email: str, action: str) -> str:
+    """Sign a link token for one action (confirm | unsubscribe | manage) on one address."""
+    return _serializer(secret, action).dumps({"e": email, "n": secrets.token_hex(8)})
+
+
+def read_token(secret: str, token: str, action: str, max_age: int | None = None) -> tuple[str, str]:
+    """Return (email, nonce) of a valid token for this action; SubscriptionError otherwise."""
+    try:
+        data = _serializer(secret, action).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise SubscriptionError("this link has expired; subscribe again for a new one") from None
+    except BadSignature:
+        raise SubscriptionError("this link is not valid") from None
+    return str(data["e"]), str(data["n"])
+
+
+def _serializer(secret: str, action: str) -> URLSafeTimedSerializer:
+    # The action is the salt: a token made for one action is worthless for another.
+    return URLSafeTimedSerializer(secret, salt=f"pqwatch-{action}")
+
+
+def check_confirmation(session: Session, secret: str, token: str) -> tuple[Subscriber, str]:
+    """The subscriber and nonce of a confirmation link that can still be used, without using it;
+    SubscriptionError says why it cannot."""
+    email, nonce = read_token(secret, token, "confirm", max_age=CONFIRM_MAX_AGE)
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None or subscriber.status not in ("pending", "confirmed"):
+        raise SubscriptionError("this link is not valid any more")
+    if session.get(UsedToken, nonce) is not None:
+        raise SubscriptionError("this link has already been used")
+    return subscriber, nonce
+
+
+def confirm(session: Session, secret: str, token: str, now: datetime) -> Subscriber:
+    """Confirm the subscription a confirmation link names: once, within its week."""
+    subscriber, nonce = check_confirmation(session, secret, token)
+    try:
+        with session.begin_nested():
+            session.add(UsedToken(nonce=nonce, used_at=now))
+    except IntegrityError:
+        raise SubscriptionError("this link has already been used") from None
+    if subscriber.status == "pending":
+        _activate(session, subscriber, now)
+    return subscriber
+
+
+def unsubscribe_by_token(session: Session, secret: str, token: str) -> str:
+    """Unsubscribe the address an unsubscribe link names (idempotent, no expiry); return it."""
+    email, _ = read_token(secret, token, "unsubscribe")
+    unsubscribe(session, email)
+    return email
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching
+
+
+def matches(filters: Filters, event: dict[str, Any]) -> bool:
+    """Say whether a change event (with its question's current view) passes a subscriber's filters.
+
+    `event` has the keys of `monitor.queries.views.change_events` plus `answering_body`, `answering_member`,
+    `asking_member`, `question_text` and `answer_text` of the question."""
+    if filters.kinds and event["kind"] not in filters.kinds:
+        return False
+    if filters.house and event["house"] != filters.house:
+        return False
+    if filters.uin and event["uin"] != filters.uin:
+        return False
+    if filters.department and filters.department.lower() not in (event.get("answering_body") or "").lower():
+        return False
+    if filters.member:
+        people = f"{event.get('asking_member') or ''} {event.get('answering_member') or ''}".lower()
+        if filters.member.lower() not in people:
+            return False
+    if filters.keyword:
+        texts = f"{event.get('question_text') or ''} {event.get('answer_text') or ''}".lower()
+        if filters.keyword.lower() not in texts:
+            return False
+    return True

@@ -1,0 +1,80 @@
+"""Every source pqwatch reads, named once: which spider crawls it, which pure parser reads it,
+whether it is the official record, and which copy wins when sources disagree.
+
+This module loads neither Scrapy nor a parser (the CLI checks source names with it before a crawl
+starts); parsers are named by dotted path and loaded with `load_parser`.
+
+Adding an official source is one folder under spiders/sources/<slug>/ (its spider, its parsers),
+one entry in SPIDERS and one in KINDS; its saved pages go in tests/fixtures/<slug>/ and its tests
+in tests/spiders/sources/<slug>/."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from storage.terms import SourceKind
+
+
+@dataclass(frozen=True)
+class SpiderSpec:
+    """One spider: what `pqwatch crawl NAME` and `python -m spiders.run NAME` call it, and where
+    it lives (spiders/sources/<slug>/spider.py)."""
+
+    name: str  # Scrapy's spider name: the command line's word for the source
+    slug: str  # the source's folder, fixture folder and test folder
+
+    @property
+    def module(self) -> str:
+        """The module Scrapy loads the spider from."""
+        return f"spiders.sources.{self.slug}.spider"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One kind of stored source (`sources.kind`)."""
+
+    spider: str  # the SpiderSpec name that crawls it
+    parser: str  # "module:function", the pure parser of its pages or records
+    official: bool  # Parliament's own record (else a republished copy)
+    rank: int  # 0 wins: a question's current view takes each field from the best-ranked copy
+
+
+SPIDERS: dict[str, SpiderSpec] = {
+    spec.name: spec
+    for spec in (
+        SpiderSpec(name="blog", slug="blog"),
+        # The command line says "parliament" for the Written Questions API (DESIGN.md's contract).
+        SpiderSpec(name="parliament", slug="api"),
+        SpiderSpec(name="pages", slug="pages"),
+    )
+}
+
+KINDS: dict[SourceKind, KindSpec] = {
+    SourceKind.API: KindSpec("parliament", "spiders.sources.api.parse:parse_question", True, 0),
+    SourceKind.HTML: KindSpec("pages", "spiders.sources.pages.parse_html:parse_wq_detail_page", True, 1),
+    SourceKind.HANSARD: KindSpec(
+        "pages", "spiders.sources.pages.parse_hansard:parse_historic_hansard", True, 2
+    ),
+    SourceKind.BLOG: KindSpec("blog", "spiders.sources.blog.parse:parse_post", False, 3),
+}
+
+# Official kinds, best first: the copy a blog copy is compared with.
+OFFICIAL_KINDS: tuple[SourceKind, ...] = tuple(
+    sorted((kind for kind, spec in KINDS.items() if spec.official), key=lambda kind: KINDS[kind].rank)
+)
+
+
+def rank(kind: str) -> int:
+    """How a copy of this kind ranks when a question's copies are merged (lower wins)."""
+    spec = KINDS.get(SourceKind(kind)) if kind in SourceKind._value2member_map_ else None
+    return spec.rank if spec is not None else len(KINDS)
+
+
+def load_parser(kind: SourceKind) -> Callable[..., Any]:
+    """Import and return the parser of a source kind."""
+    module, _, function = KINDS[kind].parser.partition(":")
+    parser: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    return parser

@@ -1,0 +1,69 @@
+"""The pages spider: reads given official pages — questions-statements.parliament.uk detail pages
+(for when the API is behind or down) and historic Hansard written answers (before 2014)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.http import Response
+
+from spiders.base import PqwatchSpider, content_type_of, header, now
+from spiders.records import PageFetched, PageGone
+from spiders.sources.pages.kinds import PAGE_KINDS, page_kind
+
+
+class PagesSpider(PqwatchSpider):
+    """Fetch each given page once (conditionally) and parse it with its kind's parser."""
+
+    name = "pages"
+    handle_httpstatus_list = [304, 404, 410]
+
+    def __init__(self, urls: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.urls = list(urls or [])
+        self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.urls})
+        self.hosts = frozenset(h.removeprefix("www.") for h in self.allowed_domains)
+
+    async def start(self) -> AsyncIterator[Request]:
+        """Request every page."""
+        for url in self.urls:
+            yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"conditional": True})
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """Parse one page into records, or record that it is gone or unchanged."""
+        kind = page_kind(response.url)
+        if response.status == 304:
+            self.crawler.stats.inc_value("pqwatch/not_modified")
+            return
+        if response.status in (404, 410) and kind is not None:
+            self.crawler.stats.inc_value("pqwatch/dead_links")
+            yield PageGone(kind, response.url, response.status, now())
+            return
+        if kind is None:
+            self.error(response.url, "not a written-question page or a historic Hansard page")
+            return
+        if not self.readable(response):
+            return
+        text = self.decode(response)
+        if text is None:
+            return
+        try:
+            records = PAGE_KINDS[kind][1](text, response.url)
+        except ValueError as error:
+            self.error(response.url, str(error))
+            return
+        self.crawler.stats.inc_value("pqwatch/pages_fetched")
+        yield PageFetched(
+            source_kind=kind,
+            url=response.url,
+            fetched_url=response.url,
+            answers=tuple(records),
+            body=response.body,
+            content_type=content_type_of(response),
+            etag=header(response.headers, b"ETag"),
+            last_modified=header(response.headers, b"Last-Modified"),
+            fetched_at=now(),
+        )

@@ -1,0 +1,106 @@
+"""The vocabulary of pqwatch's stored data: every closed set as an enum, and the few conventions
+that every layer writes alike (how a UIN is spelled, how a time is kept, the earliest sane date).
+
+It imports nothing but the standard library, so the spiders, the CLI and the web app can name a
+source kind or a status without loading the database layer. Each enum's members are `str`s whose
+values are what the database stores, so stored data needs no migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+
+class House(StrEnum):
+    """A House of Parliament, as the official record names it."""
+
+    COMMONS = "Commons"
+    LORDS = "Lords"
+
+
+class SourceKind(StrEnum):
+    """Where an observation came from (`sources.kind`); spiders/registry.py says more of each."""
+
+    API = "api"  # the Written Questions API
+    HTML = "html"  # a questions-statements.parliament.uk detail page
+    HANSARD = "hansard"  # a historic Hansard written-answers page
+    BLOG = "blog"  # a blog post that republishes answers
+
+
+class ChangeKind(StrEnum):
+    """What a change event says happened (`change_events.kind`)."""
+
+    NEW = "new"
+    ANSWERED = "answered"
+    ANSWER_TEXT_CHANGED = "answer_text_changed"
+    ANSWER_DATE_CHANGED = "answer_date_changed"
+    QUESTION_TEXT_CHANGED = "question_text_changed"
+    ANSWERING_MEMBER_CHANGED = "answering_member_changed"
+    ANSWERING_BODY_CHANGED = "answering_body_changed"
+    HOLDING_ANSWER = "holding_answer"
+    HOLDING_REPLACED = "holding_replaced"
+    CORRECTED = "corrected"
+    WITHDRAWN = "withdrawn"
+    REGROUPED = "regrouped"
+    SOURCE_REMOVED = "source_removed"
+    SOURCES_DISAGREE = "sources_disagree"
+
+
+class VersionStatus(StrEnum):
+    """Whether a version shows the question (`versions.status`)."""
+
+    PRESENT = "present"  # the source shows the question
+    REMOVED = "removed"  # the source is gone (404/410) or no longer carries it
+
+
+class Frequency(StrEnum):
+    """How often a subscriber is sent a digest."""
+
+    IMMEDIATE = "immediate"  # after each crawl that found changes
+    DAILY = "daily"
+    WEEKLY = "weekly"  # Mondays
+
+
+class SubscriberStatus(StrEnum):
+    """Where a subscription stands (`subscribers.status`)."""
+
+    PENDING = "pending"  # awaiting confirmation
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    SUPPRESSED = "suppressed"  # mail bounced for good
+
+
+class MailKind(StrEnum):
+    """What an outbox row is (`outbox.kind`)."""
+
+    DIGEST = "digest"
+    CONFIRM = "confirm"
+
+
+class OutboxStatus(StrEnum):
+    """An outbox row's state (`outbox.status`): claimed -> sending -> sent | failed | suppressed."""
+
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+# Parliament's record starts in 1803 (historic Hansard); a date before it is a misparse.
+EARLIEST_DATE = date(1803, 1, 1)
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive, as storage keeps every time."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def minute_text(moment: datetime) -> str:
+    """A time to the minute, as the contract prints it: YYYY-MM-DDTHH:MM."""
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def canonical_uin(uin: object) -> str:
+    """A UIN as Parliament writes it: no spaces, upper case ("hl 2472" -> "HL2472")."""
+    return "".join(str(uin).split()).upper()
