@@ -18,7 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor.crawl.runner import CrawlOptions, parliament_args, run_crawl
+from monitor.crawl.plans import parliament_args
+from monitor.crawl.runner import CrawlOptions, run_crawl
 from monitor.queries.views import change_events
 from storage.db import open_database
 from storage.models import Version
@@ -72,7 +73,7 @@ def main() -> None:
                 ),
             }
         with sessions() as session:
-            found = {(e["uin"], e["date_tabled"], e["kind"]) for e in change_events(session)}
+            found = {(e.uin, e.as_json()["date_tabled"], e.kind.value) for e in change_events(session)}
         truth = {(c["uin"], c["date_tabled"], c["kind"]) for c in manifest}
         figures["manifest"] = {
             "true_changes": len(truth),

@@ -422,7 +422,8 @@ class SqliteLoader(Loader):
     def sizes(self) -> dict[str, int]:
         """Return the file size and each table's pages (with its indexes) from dbstat."""
         with self.engine.connect() as connection:
-            owners: dict[str, str] = dict(connection.exec_driver_sql("SELECT name, tbl_name FROM sqlite_master").all())
+            tables = connection.exec_driver_sql("SELECT name, tbl_name FROM sqlite_master").all()
+            owners: dict[str, str] = {name: table for name, table in tables}
             pages = connection.exec_driver_sql("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").all()
         sizes = {"database": self.path.stat().st_size}
         for table in ("versions", "bodies", "change_events"):

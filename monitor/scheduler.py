@@ -1,6 +1,7 @@
-"""`pqwatch run`: the scheduler daemon. Wiring only — every job is a plain function the CLI and
-the tests call too. APScheduler 3 keeps its jobs in the same database; one scheduler holds a lock
-(a PostgreSQL advisory lock, or a file lock beside a SQLite database) so two never run at once."""
+"""`pqwatch run`: the scheduler daemon. Wiring only — every job is a plain function in
+`monitor.jobs` that the CLI and the tests call too. APScheduler 3 keeps its jobs in the same
+database; one scheduler holds a lock (a PostgreSQL advisory lock, or a file lock beside a SQLite
+database) so two never run at once."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from filelock import FileLock, Timeout
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from monitor.config import Settings, load_settings
-from monitor.crawl.runner import CrawlOptions, configured_crawls, run_crawl, summary_line
-from monitor.notify.digest import LONDON, mailer_for, send_due_digests, utcnow
+from monitor import jobs
+from monitor.config import Settings
+from monitor.notify.digest import LONDON
 from storage.db import create_db_engine, open_database
+from storage.terms import Frequency
 
 log = logging.getLogger("pqwatch.run")
 LOCK_KEY = 7926_2472  # the advisory lock pqwatch's scheduler holds on PostgreSQL
@@ -35,50 +37,12 @@ class LockHeld(RuntimeError):
     """Another scheduler is running on this database."""
 
 
-# ---------------------------------------------------------------------------------------------
-# Jobs: plain functions with plain arguments (the job store pickles references to them)
-
-
-def crawl_job(source: str) -> dict[str, int]:
-    """Crawl one configured source in a subprocess, detect changes, send immediate digests."""
-    settings = load_settings()
-    sessions = open_database(settings.db_url)
-    options = CrawlOptions(
-        delay=settings.download_delay,
-        concurrency=settings.concurrency_per_host,
-        retry_base_delay=settings.retry_base_delay,
-        timeout=settings.download_timeout,
-    )
-    spider, args = configured_crawls(settings, utcnow().date())[source]
-    result = run_crawl(sessions, settings.db_url, spider, args, options)
-    log.info("crawl %s: %s", source, summary_line(result))
-    if result.events:
-        digest_job("immediate")
-    return result.counts
-
-
-def digest_job(frequency: str) -> None:
-    """Send every digest of one frequency that is due now."""
-    settings = load_settings()
-    sessions = open_database(settings.db_url)
-    run = send_due_digests(sessions, mailer_for(settings, sessions), utcnow(), frequency=frequency)
-    log.info(
-        "digest %s: %d sent, %d already sent, %d with nothing to report, %d failed, %d suppressed",
-        frequency,
-        run.sent,
-        run.skipped_already_sent,
-        run.nothing_to_report,
-        run.failed,
-        run.suppressed,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Wiring
-
-
 def build_scheduler(settings: Settings, kind: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
-    """A scheduler with a persistent job store and the jobs of the config (replacing old ones)."""
+    """A scheduler with a persistent job store and the jobs of the config (replacing old ones).
+
+    The store references each job's function by module path ("monitor.jobs:crawl_job"); a stored
+    job whose function no longer loads (one of an older layout whose id the config no longer
+    has) is removed by APScheduler when it is next read, with a logged error, and never run."""
     store = SQLAlchemyJobStore(url=_sqlalchemy_url(settings.db_url), tablename="apscheduler_jobs")
     scheduler = kind(
         jobstores={"default": store},
@@ -87,7 +51,7 @@ def build_scheduler(settings: Settings, kind: type[BaseScheduler] = BlockingSche
     )
     for source, schedule in schedules(settings).items():
         scheduler.add_job(
-            crawl_job,
+            jobs.crawl_job,
             CronTrigger.from_crontab(schedule, timezone=LONDON),
             args=[source],
             id=f"crawl:{source}",
@@ -96,11 +60,11 @@ def build_scheduler(settings: Settings, kind: type[BaseScheduler] = BlockingSche
             # A scheduler just started crawls at once, then on schedule: an operator sees it work.
             next_run_time=datetime.now(LONDON),
         )
-    for frequency in ("immediate", "daily", "weekly"):
+    for frequency in Frequency:
         scheduler.add_job(
-            digest_job,
+            jobs.digest_job,
             IntervalTrigger(minutes=DIGEST_TICK_MINUTES),
-            args=[frequency],
+            args=[frequency.value],  # a plain str: the job store pickles the arguments
             id=f"digest:{frequency}",
             name=f"digest {frequency}",
             replace_existing=True,

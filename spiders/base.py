@@ -4,7 +4,6 @@ bodies safely, and turn a failed request into a counted error."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Spider
@@ -75,8 +74,3 @@ def header(headers: Any, name: bytes) -> str | None:
     """Return one header's value as text (None when absent)."""
     value = headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def now() -> datetime:
-    """The current time in UTC, naive, as storage keeps it."""
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -18,9 +18,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.misc import load_object
 
-from spiders.pipelines import load_from_store
+from spiders.pipelines import Validators, stored_validators
 from spiders.sources.blog.discover import same_site
-from storage.record import load_validators
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -29,23 +28,25 @@ class ConditionalRequests:
     """Send the stored ETag / Last-Modified with requests marked `conditional`, so an unchanged
     page costs a 304 and no parsing."""
 
-    def __init__(self, validators: dict[str, tuple[str | None, str | None]]) -> None:
+    def __init__(self, validators: dict[str, Validators]) -> None:
         self.validators = validators
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
         """Load the validators once, at start-up, from the crawl's database."""
-        return cls(load_from_store(crawler.settings["PQWATCH_DB_URL"], load_validators))
+        return cls(stored_validators(crawler.settings["PQWATCH_DB_URL"]))
 
     def process_request(self, request: Request) -> None:
         """Add If-None-Match / If-Modified-Since when this URL's validators are known."""
         if not request.meta.get("conditional"):
             return
-        etag, modified = self.validators.get(request.url, (None, None))
-        if etag:
-            request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
-        if modified:
-            request.headers.setdefault(b"If-Modified-Since", modified.encode("latin-1"))
+        stored = self.validators.get(request.url)
+        if stored is None:
+            return
+        if stored.etag:
+            request.headers.setdefault(b"If-None-Match", stored.etag.encode("latin-1"))
+        if stored.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", stored.last_modified.encode("latin-1"))
 
 
 class RefuseOffsiteRedirects:
@@ -143,7 +144,8 @@ class BackoffRetry:
         # Why: sleeping here holds this request's download slot, so the host gets a real pause.
         await self.sleep(delay)
         spider = self.crawler.spider
-        assert spider is not None
+        if spider is None:  # a response arrives only while a spider runs
+            raise RuntimeError(f"{request.url}: cannot retry, the crawler has no spider running")
         return get_retry_request(request, spider=spider, reason=reason, max_retry_times=self.times)
 
 

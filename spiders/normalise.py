@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from lxml import html as lxml_html
 
+from storage.terms import EARLIEST_DATE, House, canonical_uin
+
 # Why: blogs paste the e-mail with typographic quotes while the official record uses straight
 # ones; the two must compare equal.
 _CHAR_MAP = str.maketrans(
@@ -230,8 +232,6 @@ _MONTHS = {
 _DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
 _MDY = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
-# Parliament's record starts in 1803 (historic Hansard); anything outside is a misparse.
-EARLIEST_DATE = date(1803, 1, 1)
 
 
 def parse_date(text: str, *, latest: date | None = None) -> date:
@@ -279,9 +279,7 @@ def parse_time_of_day(day: date, text: str) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute)
 
 
-def normalise_uin(uin: str) -> tuple[str, str]:
+def normalise_uin(uin: str) -> tuple[House, str]:
     """Return (house, UIN) for "HL2472", "hl 2472" or "7926"."""
-    compact = re.sub(r"\s+", "", uin).upper()
-    if compact.startswith("HL"):
-        return "Lords", compact
-    return "Commons", compact
+    compact = canonical_uin(uin)
+    return (House.LORDS if compact.startswith("HL") else House.COMMONS), compact

@@ -1,4 +1,7 @@
-"""The one way from spiders into storage: each page is recorded in one transaction."""
+"""The one way from spiders into storage: each page is recorded in one transaction, and what a
+crawl reads of the store before it starts (validators, fingerprints) is read here.
+
+No other module of spiders imports storage (but storage.terms, the import-free vocabulary)."""
 
 from __future__ import annotations
 
@@ -14,13 +17,33 @@ from sqlalchemy.orm import Session
 from spiders.records import PageFetched, PageGone, PageUnchanged
 from storage.db import open_database
 from storage.record import (
+    ListMark,
+    PageMark,
     PageOutcome,
+    Validators,
+    load_fingerprints,
+    load_page_fingerprints,
+    load_validators,
     record_gone,
     record_page,
     refresh_validators,
     remember_fingerprint,
     remember_page_fingerprint,
 )
+from storage.terms import SourceKind
+
+# What the spiders take from here: the pipeline, the reads before a crawl, and the value types
+# of what those read (storage.record's, passed on so that no spider imports storage).
+__all__ = [
+    "ListMark",
+    "PageMark",
+    "StoragePipeline",
+    "Validators",
+    "load_from_store",
+    "stored_list_fingerprints",
+    "stored_page_fingerprints",
+    "stored_validators",
+]
 
 # Unchanged pages whose new validators are written together, in one transaction.
 UNCHANGED_BATCH = 200
@@ -44,6 +67,21 @@ def load_from_store(db_url: str, load: Callable[[Session], T]) -> T:
     sessions = open_database(db_url)
     with sessions() as session:
         return load(session)
+
+
+def stored_validators(db_url: str) -> dict[str, Validators]:
+    """The ETag / Last-Modified remembered for each URL, for conditional requests."""
+    return load_from_store(db_url, load_validators)
+
+
+def stored_page_fingerprints(db_url: str) -> dict[str, PageMark]:
+    """Each blog post's content fingerprint and answer count when last recorded, by canonical URL."""
+    return load_from_store(db_url, load_page_fingerprints)
+
+
+def stored_list_fingerprints(db_url: str) -> dict[int, ListMark]:
+    """What the API list last said of each question, and when its detail was read, by API id."""
+    return load_from_store(db_url, load_fingerprints)
 
 
 class StoragePipeline:
@@ -100,7 +138,7 @@ class StoragePipeline:
             source_date=item.source_date,
             complete=item.complete,
         )
-        if item.source_kind == "blog":
+        if item.source_kind == SourceKind.BLOG:
             remember_page_fingerprint(
                 session, item.url, item.page_fingerprint, len(item.answers), item.fetched_at
             )
@@ -114,7 +152,7 @@ class StoragePipeline:
         # to a crash costs one full fetch of each next time, never a wrong record.
         pages, self.unchanged = self.unchanged, []
         if pages:
-            fetched = [(page.fetched_url, page.etag, page.last_modified) for page in pages]
+            fetched = [(page.fetched_url, Validators(page.etag, page.last_modified)) for page in pages]
             self._transaction(
                 lambda session: refresh_validators(session, fetched, pages[-1].fetched_at),
                 f"the validators of {len(pages)} unchanged pages",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from storage.terms import SourceKind
+
 
 @dataclass(frozen=True)
 class AnswerRecord:
     """What one source says about one written question at one moment."""
 
-    house: str  # "Lords" or "Commons"
+    house: str  # a House: "Lords" or "Commons"
     uin: str
     date_tabled: date | None
     question_text: str
@@ -74,7 +76,7 @@ class PostResult:
 class PageFetched:
     """A page read whole: the answers it carries now (maybe none) and what to keep of the fetch."""
 
-    source_kind: str  # blog | api | html | hansard
+    source_kind: SourceKind
     url: str  # the canonical URL: the source's identity
     fetched_url: str  # the URL the body came from, whose validators are kept
     answers: tuple[AnswerRecord, ...]
@@ -106,7 +108,7 @@ class PageUnchanged:
 class PageGone:
     """A page that answered 404 or 410: a fact to record, not an error."""
 
-    source_kind: str
+    source_kind: SourceKind
     url: str
     status: int
     fetched_at: datetime

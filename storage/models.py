@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.terms import Frequency, MailKind, OutboxStatus, SubscriberStatus, VersionStatus
+
 
 class Base(DeclarativeBase):
     """Declarative base of every pqwatch table."""
@@ -31,7 +33,7 @@ class Question(Base):
     __table_args__ = (UniqueConstraint("house", "uin", "date_tabled", name="uq_question_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    house: Mapped[str] = mapped_column(String(16))
+    house: Mapped[str] = mapped_column(String(16))  # a House: Commons | Lords
     uin: Mapped[str] = mapped_column(String(32), index=True)
     # Null only for copies that never state it (the Hansard-style paste).
     date_tabled: Mapped[date | None] = mapped_column(Date)
@@ -47,7 +49,7 @@ class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # blog | api | html | hansard
+    kind: Mapped[str] = mapped_column(String(16))  # a SourceKind: blog | api | html | hansard
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
 
@@ -77,9 +79,9 @@ class Version(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     observed_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    # present: the source shows the question; removed: the source is gone (404/410) or
-    # no longer carries it. A removed version repeats no content.
-    status: Mapped[str] = mapped_column(String(16), default="present")
+    # A VersionStatus: present (the source shows the question) or removed (the source is gone,
+    # 404/410, or no longer carries it). A removed version repeats no content.
+    status: Mapped[str] = mapped_column(String(16), default=VersionStatus.PRESENT)
     content_hash: Mapped[str] = mapped_column(String(64))
     body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
 
@@ -139,14 +141,14 @@ class ChangeEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # a ChangeKind
     field: Mapped[str] = mapped_column(String(64), default="")
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     diff: Mapped[list[list[str]] | None] = mapped_column(JSON)
     # Kind-specific facts: the correction date and minister, the other source of a disagreement.
     detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
-    source_kind: Mapped[str] = mapped_column(String(16))
+    source_kind: Mapped[str] = mapped_column(String(16))  # a SourceKind
     source_url: Mapped[str] = mapped_column(String(2048))
     detected_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
@@ -190,9 +192,11 @@ class Subscriber(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    # pending (awaiting confirmation) | confirmed | unsubscribed | suppressed (mail bounced for good)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    frequency: Mapped[str] = mapped_column(String(16), default="daily")  # immediate | daily | weekly
+    # A SubscriberStatus: pending (awaiting confirmation) | confirmed | unsubscribed | suppressed
+    # (mail bounced for good).
+    status: Mapped[str] = mapped_column(String(16), default=SubscriberStatus.PENDING)
+    # A Frequency: immediate | daily | weekly.
+    frequency: Mapped[str] = mapped_column(String(16), default=Frequency.DAILY)
     send_time: Mapped[str] = mapped_column(String(5), default="07:00")  # HH:MM, Europe/London
     # {"house": .., "department": .., "member": .., "keyword": .., "uin": .., "kinds": [..]}
     filters: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
@@ -220,10 +224,10 @@ class OutboxMail(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
     period_key: Mapped[str] = mapped_column(String(64))  # daily:2026-11-30, weekly:2026-W48, …
-    kind: Mapped[str] = mapped_column(String(16), default="digest")  # digest | confirm
-    # claimed -> sending -> sent | failed | suppressed. A row left in "sending" by a crash is
-    # never sent again: at most once, as the design asks.
-    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    kind: Mapped[str] = mapped_column(String(16), default=MailKind.DIGEST)  # digest | confirm
+    # An OutboxStatus: claimed -> sending -> sent | failed | suppressed. A row left in "sending"
+    # by a crash is never sent again: at most once, as the design asks.
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.CLAIMED)
     first_event_id: Mapped[int | None] = mapped_column(Integer)
     last_event_id: Mapped[int | None] = mapped_column(Integer)
     event_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Body, HttpValidator, ListFingerprint, PageFingerprint, Question, Source, Version
+from storage.terms import VersionStatus
 
 # The fields of a version that make its content; the hash covers exactly these.
 CONTENT_FIELDS = (
@@ -82,6 +83,35 @@ class AnswerFields(Protocol):
     def original_answer_text(self) -> str | None: ...
     @property
     def attachments(self) -> Sequence[object]: ...
+
+
+@dataclass(frozen=True)
+class Validators:
+    """A URL's ETag / Last-Modified as its server last sent them, for the next conditional request."""
+
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def empty(self) -> bool:
+        """Say whether the server sent neither: nothing to keep, nothing to send back."""
+        return not (self.etag or self.last_modified)
+
+
+@dataclass(frozen=True)
+class PageMark:
+    """What a blog post's content root was when its answers were last recorded."""
+
+    fingerprint: str  # read_post's fingerprint of the content root and the parser's code
+    answers: int  # how many answers were recorded from it
+
+
+@dataclass(frozen=True)
+class ListMark:
+    """What the API's list last said of a question, and when its full record was last read."""
+
+    fingerprint: str  # the list entry's dates, flags and first 255 characters
+    refreshed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -166,7 +196,11 @@ def record_page(
             seen.add(question.id)
             digest = content_hash(answer)
             previous = latest.get(question.id)
-            if previous is not None and previous.status == "present" and previous.content_hash == digest:
+            if (
+                previous is not None
+                and previous.status == VersionStatus.PRESENT
+                and previous.content_hash == digest
+            ):
                 unchanged += 1
                 continue
             if body is not None and body_key is None:
@@ -177,7 +211,7 @@ def record_page(
                     source_id=source.id,
                     seq=(previous.seq + 1) if previous else 1,
                     observed_at=observed_at,
-                    status="present",
+                    status=VersionStatus.PRESENT,
                     content_hash=digest,
                     body_sha256=body_key,
                     source_date=source_date,
@@ -191,7 +225,7 @@ def record_page(
         dropped = [v for qid, v in latest.items() if qid not in seen] if complete else []
         removed = _record_removals(session, dropped, observed_at)
         if validator_url is not None:
-            refresh_validators(session, [(validator_url, etag, last_modified)], observed_at)
+            refresh_validators(session, [(validator_url, Validators(etag, last_modified))], observed_at)
         session.flush()
     return PageOutcome(first, changed, unchanged, removed)
 
@@ -211,7 +245,7 @@ def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
 def _record_removals(session: Session, latest: list[Version], observed_at: datetime) -> int:
     count = 0
     for version in latest:
-        if version.status != "present":
+        if version.status != VersionStatus.PRESENT:
             continue
         session.add(
             Version(
@@ -219,7 +253,7 @@ def _record_removals(session: Session, latest: list[Version], observed_at: datet
                 source_id=version.source_id,
                 seq=version.seq + 1,
                 observed_at=observed_at,
-                status="removed",
+                status=VersionStatus.REMOVED,
                 content_hash="",
                 grouped_with=[],
             )
@@ -252,32 +286,31 @@ def load_body(session: Session, key: str) -> bytes:
 
 
 def refresh_validators(
-    session: Session, fetched: Sequence[tuple[str, str | None, str | None]], seen_at: datetime
+    session: Session, fetched: Iterable[tuple[str, Validators]], seen_at: datetime
 ) -> None:
-    """Keep the ETag / Last-Modified of each (url, ETag, Last-Modified) for the next conditional
-    request, or forget a URL's that no longer come; many URLs at once, in at most four statements.
-    Validators are a cache of the server's headers, not history: overwriting is right."""
-    latest = {url: (etag, modified) for url, etag, modified in fetched}
+    """Keep the validators of each (URL, validators) pair for the next conditional request (the
+    last pair of a URL counts), or forget a URL's when none came; many URLs at once, in at most
+    four statements. Validators are a cache of the server's headers, not history: overwriting is
+    right."""
+    latest = dict(fetched)
     known = set(session.scalars(select(HttpValidator.url).where(HttpValidator.url.in_(latest))))
     rows = [
-        {"url": url, "etag": etag, "last_modified": modified, "seen_at": seen_at}
-        for url, (etag, modified) in latest.items()
-        if etag or modified
+        {"url": url, "etag": sent.etag, "last_modified": sent.last_modified, "seen_at": seen_at}
+        for url, sent in latest.items()
+        if not sent.empty
     ]
     if updates := [row for row in rows if row["url"] in known]:
         session.execute(update(HttpValidator), updates)
     if inserts := [row for row in rows if row["url"] not in known]:
         session.execute(insert(HttpValidator), inserts)
-    if forgotten := [
-        url for url, (etag, modified) in latest.items() if url in known and not (etag or modified)
-    ]:
+    if forgotten := [url for url, sent in latest.items() if url in known and sent.empty]:
         session.execute(delete(HttpValidator).where(HttpValidator.url.in_(forgotten)))
 
 
-def load_validators(session: Session) -> dict[str, tuple[str | None, str | None]]:
-    """Return every remembered (ETag, Last-Modified) by URL."""
+def load_validators(session: Session) -> dict[str, Validators]:
+    """Return every remembered URL's validators, by URL."""
     rows = session.execute(select(HttpValidator.url, HttpValidator.etag, HttpValidator.last_modified))
-    return {url: (etag, modified) for url, etag, modified in rows}
+    return {url: Validators(etag, modified) for url, etag, modified in rows}
 
 
 def _source(session: Session, kind: str, url: str, observed_at: datetime) -> Source:
@@ -306,7 +339,7 @@ def _question(
     if question is None and answer.date_tabled is None:
         question = _match_undated(session, answer, answer.date_answered or source_date)
     if question is None and answer.date_tabled is not None:
-        question = _adopt_undated(session, answer)
+        question = _adopt_undated(session, answer, answer.date_tabled)
     if question is not None:
         if answer.api_id is not None and question.api_id is None:
             question.api_id = answer.api_id  # identity only grows: the API id became known
@@ -343,10 +376,9 @@ def _match_undated(session: Session, answer: AnswerFields, bound: date | None) -
     return next(iter(candidates), None)
 
 
-def _adopt_undated(session: Session, answer: AnswerFields) -> Question | None:
-    """Give an undated question (known only from a copy without a tabled date) the tabled date of
-    the official record of the same house and UIN, when the copy's date fits after it."""
-    assert answer.date_tabled is not None
+def _adopt_undated(session: Session, answer: AnswerFields, tabled: date) -> Question | None:
+    """Give an undated question (known only from a copy without a tabled date) the date `tabled`
+    of the official record of the same house and UIN, when the copy's date fits after it."""
     undated = session.scalars(
         select(Question).where(
             Question.house == answer.house, Question.uin == answer.uin, Question.date_tabled.is_(None)
@@ -359,8 +391,8 @@ def _adopt_undated(session: Session, answer: AnswerFields) -> Question | None:
             )
         ).all()
         known = [d for d in dates if d is not None]
-        if known and all(answer.date_tabled <= d <= answer.date_tabled + SESSION_SPAN for d in known):
-            question.date_tabled = answer.date_tabled  # identity only grows: the tabled date is known
+        if known and all(tabled <= d <= tabled + SESSION_SPAN for d in known):
+            question.date_tabled = tabled  # identity only grows: the tabled date is known
             return question
     return None
 
@@ -369,15 +401,10 @@ def _column_value(value: object) -> object:
     return _plain(value) if isinstance(value, tuple) else value
 
 
-def count_versions(session: Session) -> int:
-    """Return how many versions are stored (for summaries and tests)."""
-    return session.scalar(select(func.count(Version.id))) or 0
-
-
-def load_page_fingerprints(session: Session) -> dict[str, tuple[str, int]]:
+def load_page_fingerprints(session: Session) -> dict[str, PageMark]:
     """Return every page's content fingerprint and answer count, by canonical URL."""
     rows = session.execute(select(PageFingerprint.url, PageFingerprint.fingerprint, PageFingerprint.answers))
-    return {url: (fingerprint, answers) for url, fingerprint, answers in rows}
+    return {url: PageMark(fingerprint, answers) for url, fingerprint, answers in rows}
 
 
 def remember_page_fingerprint(
@@ -397,12 +424,12 @@ def remember_page_fingerprint(
         existing.fingerprint, existing.answers, existing.recorded_at = fingerprint, answers, recorded_at
 
 
-def load_fingerprints(session: Session) -> dict[int, tuple[str, datetime]]:
-    """Return every remembered API list fingerprint, and when its detail was read, by question id."""
+def load_fingerprints(session: Session) -> dict[int, ListMark]:
+    """Return every remembered API list fingerprint, and when its detail was read, by API id."""
     rows = session.execute(
         select(ListFingerprint.api_id, ListFingerprint.fingerprint, ListFingerprint.refreshed_at)
     )
-    return {api_id: (fingerprint, refreshed) for api_id, fingerprint, refreshed in rows}
+    return {api_id: ListMark(fingerprint, refreshed) for api_id, fingerprint, refreshed in rows}
 
 
 def remember_fingerprint(session: Session, api_id: int, fingerprint: str, refreshed_at: datetime) -> None:

@@ -1,9 +1,8 @@
-"""Differs: pure functions over normalised text with one result shape, registered by name."""
+"""Differs: pure functions over normalised text with one result shape (`Diff`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from difflib import SequenceMatcher
 
 # One result shape: a list of [op, text] with op "=" (same), "-" (removed) or "+" (added).
@@ -46,6 +45,3 @@ def render_diff_text(diff: Diff, context: int | None = 80) -> str:
             text = f"{head}…{tail}" if head or tail else text[:context] + "…"
         out.append(marks[op].format(text))
     return "".join(out)
-
-
-DIFFERS: dict[str, Callable[[str | None, str | None], Diff]] = {"words": word_diff}

@@ -1,10 +1,8 @@
-"""The `pqwatch` command line: crawl, export, changes, history and demo."""
+"""The `pqwatch` command line: parsing and dispatch (what it prints is in `monitor.cli.text`)."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,21 +10,20 @@ from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
-from monitor.crawl.runner import (
-    CrawlOptions,
-    configured_crawls,
-    daily_windows,
-    parliament_args,
-    run_backfill,
-    run_crawl,
-    summary_line,
-)
-from monitor.terms import FREQUENCIES, SubscriptionError
+from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill
+from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
+from monitor.notify.errors import SubscriptionError
+from spiders.registry import SPIDERS
+from spiders.sources.api.windows import DATE_KINDS, Window, routine_windows, window
 from storage.errors import DatabaseError
+from storage.terms import Frequency, House, utcnow
 
 # Each command imports what it needs when it runs (the database layer, the parsers, mail): a
 # manual crawl then starts its crawl processes a third of a second sooner, and every command
 # starts faster.
+
+FREQUENCIES = [frequency.value for frequency in Frequency]
+HOUSES = [house.value for house in House]
 
 
 class UsageError(ValueError):
@@ -67,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-pages", type=int, default=0, metavar="N", help="walk at most N listing pages (default: all)"
     )
     crawl.add_argument("--api-base", metavar="URL", help="Written Questions API base URL")
-    crawl.add_argument("--house", choices=("Commons", "Lords", "Bicameral"))
-    for name in ("tabled", "answered", "corrected"):
+    crawl.add_argument("--house", choices=(*HOUSES, "Bicameral"))  # the API's word for both
+    for name in DATE_KINDS:
         crawl.add_argument(f"--{name}-from", metavar="D", help=f"{name} on or after D (YYYY-MM-DD)")
         crawl.add_argument(f"--{name}-to", metavar="D", help=f"{name} on or before D (YYYY-MM-DD)")
     crawl.add_argument("--backfill", nargs=2, metavar=("FROM", "TO"), help="answered dates, resumable")
@@ -86,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="print every version of one question")
     history.add_argument("uin")
-    history.add_argument("--house", choices=("Commons", "Lords"))
+    history.add_argument("--house", choices=HOUSES)
     history.add_argument("--diff", action="store_true", help="show word diffs between versions")
     history.add_argument("--format", choices=("json", "text"), default="text")
 
@@ -94,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     subscribe.add_argument("email")
     subscribe.add_argument("--frequency", choices=FREQUENCIES, default="daily")
     subscribe.add_argument("--send-time", default="07:00", metavar="HH:MM", help="Europe/London")
-    subscribe.add_argument("--house", choices=("Commons", "Lords"))
+    subscribe.add_argument("--house", choices=HOUSES)
     subscribe.add_argument("--department", metavar="TEXT")
     subscribe.add_argument("--member", metavar="TEXT", help="asker or minister")
     subscribe.add_argument("--keyword", metavar="TEXT", help="in the question or the answer")
@@ -156,8 +153,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     )
     if options.delay < 0 or options.concurrency < 1:
         raise UsageError("--delay must be at least 0 and --concurrency at least 1")
-    if args.source not in (None, "blog", "parliament", "pages"):
-        raise UsageError(f"unknown source {args.source!r} (known: blog, parliament, pages)")
+    if args.source is not None and args.source not in SPIDERS:
+        raise UsageError(f"unknown source {args.source!r} (known: {', '.join(SPIDERS)})")
     if bool(args.url) != (args.source == "pages"):
         raise UsageError("crawl pages needs --url URL, and --url needs the source pages")
     if args.url:
@@ -179,7 +176,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("date windows and --backfill need a source: pqwatch crawl parliament ...")
     parliament = parliament_args(
         api_base,
-        windows or daily_windows(datetime.now(UTC).date()),
+        windows or routine_windows(utcnow().date()),
         args.house,
         args.full_refresh,
         settings.refresh_days,
@@ -200,7 +197,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if args.source == "parliament":
         jobs.append(("parliament", parliament))
     if args.source is None:
-        jobs += list(configured_crawls(settings, datetime.now(UTC).date()).values())
+        jobs += list(configured_crawls(settings, utcnow().date()).values())
     # One crawl opens the database while its crawl processes start; several share it, opened first.
     sessions = None
     if len(jobs) > 1:
@@ -215,21 +212,19 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def _windows(args: argparse.Namespace) -> list[dict[str, str]]:
+def _windows(args: argparse.Namespace) -> list[Window]:
     """The list windows named on the command line: one per kind of date given."""
     windows = []
-    for name in ("tabled", "answered", "corrected"):
+    for name in DATE_KINDS:
         start, end = getattr(args, f"{name}_from"), getattr(args, f"{name}_to")
         if start is None and end is None:
             continue
-        window = {}
-        if start is not None:
-            window[f"{name}WhenFrom"] = _date_arg(f"--{name}-from", start).isoformat()
-        if end is not None:
-            window[f"{name}WhenTo"] = _date_arg(f"--{name}-to", end).isoformat()
-        if start is not None and end is not None and window[f"{name}WhenFrom"] > window[f"{name}WhenTo"]:
-            raise UsageError(f"--{name}-from must not be after --{name}-to")
-        windows.append(window)
+        first = None if start is None else _date_arg(f"--{name}-from", start)
+        last = None if end is None else _date_arg(f"--{name}-to", end)
+        try:
+            windows.append(window(name, first, last))
+        except ValueError:
+            raise UsageError(f"--{name}-from must not be after --{name}-to") from None
     return windows
 
 
@@ -242,28 +237,23 @@ def _date_arg(option: str, text: str) -> date:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Print the current view of every question as JSON or CSV."""
-    from monitor.queries.views import EXPORT_COLUMNS, current_views
+    from monitor.cli.text import write_export_csv, write_json
+    from monitor.queries.views import current_views
     from storage.db import open_database
 
     sessions = open_database(settings.db_url)
     with sessions() as session:
         views = list(current_views(session, department=args.department))
     if args.format == "json":
-        json.dump(views, sys.stdout, ensure_ascii=False, indent=1)
-        print()
-        return 0
-    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for view in views:
-        row = dict(view)
-        row["grouped_with"] = " ".join(view["grouped_with"])
-        row["sources"] = " ".join(s["url"] for s in view["sources"])
-        writer.writerow(row)
+        write_json(views, sys.stdout)
+    else:
+        write_export_csv(views, sys.stdout)
     return 0
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     """Print change events, oldest first, as JSON or readable text."""
+    from monitor.cli.text import write_json
     from monitor.queries.text import render_event_text
     from monitor.queries.views import change_events
     from storage.db import open_database
@@ -273,8 +263,7 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     with sessions() as session:
         events = list(change_events(session, since))
     if args.format == "json":
-        json.dump(events, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        write_json(events, sys.stdout)
         return 0
     for event in events:
         print(render_event_text(event))
@@ -285,7 +274,7 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     """Print every version of the questions with one UIN."""
-    from monitor.changes.diff import render_diff_text, word_diff
+    from monitor.cli.text import history_lines, write_json
     from monitor.queries.views import question_history
     from storage.db import open_database
 
@@ -295,48 +284,23 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     if not history:
         raise UsageError(f"no question with UIN {args.uin!r} is stored")
     if args.format == "json":
-        json.dump(history, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        write_json(history, sys.stdout)
         return 0
-    for question in history:
-        print(f"{question['house']} {question['uin']} tabled {question['date_tabled'] or 'unknown'}")
-        previous: dict[tuple[str, str], dict[str, Any]] = {}
-        for version in question["versions"]:
-            print(
-                f"  v{version['seq']} {version['observed_at']} {version['status']:<8}"
-                f" {version['source_kind']} {version['source_url']}"
-            )
-            key = (version["source_kind"], version["source_url"])
-            before = previous.get(key)
-            if version["status"] == "present":
-                if args.diff and before is not None:
-                    for field in ("question_text", "answer_text"):
-                        if before[field] != version[field]:
-                            print(
-                                f"    {field}: {render_diff_text(word_diff(before[field], version[field]))}"
-                            )
-                    for field in ("date_answered", "answered_at", "answering_member", "answering_body"):
-                        if before[field] != version[field]:
-                            print(f"    {field}: {before[field]} -> {version[field]}")
-                elif before is None or not args.diff:
-                    print(
-                        f"    answered {version['answered_at'] or version['date_answered'] or '-'}"
-                        f" by {version['answering_member'] or '-'} ({version['answering_body'] or '-'})"
-                    )
-                previous[key] = version
+    for line in history_lines(history, diff=args.diff):
+        print(line)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Run the whole cycle offline on the bundled sample blog."""
-    from monitor.demo import run_demo
+    from monitor.demo.run import run_demo
 
     return run_demo(verbose=args.verbose)
 
 
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     """Add or update a subscriber; send the confirmation mail unless --confirmed."""
-    from monitor.notify.digest import mailer_for, send_confirmation, utcnow
+    from monitor.notify.digest import mailer_for, send_confirmation
     from monitor.notify.subscriptions import make_filters, subscribe
     from storage.db import open_database
 
@@ -395,7 +359,7 @@ def cmd_subscribers(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     """Send every digest that is due now (or print them with --dry-run)."""
-    from monitor.notify.digest import mailer_for, send_due_digests, utcnow
+    from monitor.notify.digest import mailer_for, send_due_digests
     from storage.db import open_database
 
     sessions = open_database(settings.db_url)
@@ -455,4 +419,3 @@ COMMANDS = {
     "run": cmd_run,
     "serve": cmd_serve,
 }
-

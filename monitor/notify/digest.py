@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -31,8 +30,10 @@ from monitor.notify.mail import (
 from monitor.notify.model import SECTIONS, DigestContext, DigestItem, DigestSection, RenderedMail
 from monitor.notify.render import render_confirmation, render_digest
 from monitor.notify.subscriptions import Filters, make_token, matches, suppress
-from monitor.queries.views import change_events, current_views
+from monitor.queries.views import ChangeView, QuestionView, change_events, current_views
 from storage.models import CrawlState, OutboxMail, Subscriber
+from storage.terms import Frequency, MailKind, OutboxStatus, SubscriberStatus, minute_text
+from storage.terms import utcnow as utcnow  # re-exported: callers of the digest jobs take the clock here
 
 LONDON = ZoneInfo("Europe/London")
 MAX_ITEMS_PER_SECTION = 50
@@ -59,12 +60,12 @@ def period_key(frequency: str, send_time: str, now: datetime) -> str | None:
     local = now.replace(tzinfo=UTC).astimezone(LONDON)
     hours, minutes = (int(part) for part in send_time.split(":"))
     passed = local.time() >= time(hours, minutes)
-    if frequency == "daily":
+    if frequency == Frequency.DAILY:
         return f"daily:{local.date()}" if passed else None
-    if frequency == "weekly":
+    if frequency == Frequency.WEEKLY:
         year, week, weekday = local.isocalendar()
         return f"weekly:{year}-W{week:02d}" if weekday > 1 or passed else None
-    if frequency == "immediate":
+    if frequency == Frequency.IMMEDIATE:
         return "immediate"  # completed with the last event id when there is something to send
     raise ValueError(f"unknown frequency {frequency!r}")
 
@@ -91,7 +92,7 @@ def ensure_secret(sessions: sessionmaker[Session], configured: str | None) -> st
             state = CrawlState(
                 name="secret_key",
                 value=secrets.token_urlsafe(32),
-                updated_at=datetime.now(UTC).replace(tzinfo=None),
+                updated_at=utcnow(),
             )
             session.add(state)
         return state.value
@@ -131,16 +132,18 @@ def send_confirmation(
     """Send the one confirmation mail of a pending subscription (never twice); return if sent."""
     with sessions() as session:
         subscriber = session.get(Subscriber, subscriber_id)
-        assert subscriber is not None
+        if subscriber is None:
+            raise ValueError(f"no subscriber {subscriber_id}")
         email, key = subscriber.email, f"confirm:{subscriber.created_at:%Y%m%dT%H%M%S}"
     confirm_url = f"{mailer.base_url.rstrip('/')}/confirm/{make_token(mailer.secret, email, 'confirm')}"
     unsubscribe_url, manage_url = mailer.links(email)
     mail = render_confirmation(
         email, confirm_url, mailer.base_url, manage_url=manage_url, unsubscribe_url=unsubscribe_url
     )
-    return (
-        _deliver(sessions, mailer, subscriber_id, email, key, "confirm", mail, (None, None, 0), now) == "sent"
+    outcome = _deliver(
+        sessions, mailer, subscriber_id, email, key, MailKind.CONFIRM, mail, (None, None, 0), now
     )
+    return outcome == OutboxStatus.SENT
 
 
 def send_due_digests(
@@ -154,7 +157,9 @@ def send_due_digests(
     """Send every digest due at `now` (optionally of one frequency); a dry run sends nothing."""
     run = DigestRun()
     with sessions() as session:
-        query = select(Subscriber).where(Subscriber.status == "confirmed").order_by(Subscriber.id)
+        query = (
+            select(Subscriber).where(Subscriber.status == SubscriberStatus.CONFIRMED).order_by(Subscriber.id)
+        )
         if frequency:
             query = query.where(Subscriber.frequency == frequency)
         subscribers = list(session.scalars(query))
@@ -176,28 +181,40 @@ def send_due_digests(
         after = {s.id: max(sent_up_to.get(s.id, 0), s.start_event_id) for s, _ in due}
         events = list(change_events(session, after_id=min(after.values())))
         views = {
-            v["question_id"]: v
-            for v in current_views(session, question_ids={e["question_id"] for e in events})
+            view.question_id: view
+            for view in current_views(session, question_ids={event.question_id for event in events})
         }
-    # Each event with its question's current view, merged once for every subscriber's filters.
-    merged = [{**views.get(e["question_id"], {}), **e} for e in events]
+    # Each event with its question's current view, paired once for every subscriber's filters.
+    paired = [(event, views.get(event.question_id)) for event in events]
     for subscriber, key in due:
         filters = Filters.from_json(subscriber.filters)
-        mine = [e for e in merged if e["id"] > after[subscriber.id] and matches(filters, e)]
+        mine = [
+            (event, view)
+            for event, view in paired
+            if event.id > after[subscriber.id] and matches(filters, event, view)
+        ]
         if not mine:
             run.nothing_to_report += 1
             continue
+        ids = [event.id for event, _ in mine]
         if key == "immediate":
-            key = f"immediate:{max(e['id'] for e in mine)}"
-        context = build_context(subscriber, key, mine, views, mailer)
+            key = f"immediate:{max(ids)}"
+        context = build_context(subscriber, key, mine, mailer)
         mail = render_digest(context)
         if dry_run:
             run.previews.append(f"{subscriber.email}: {mail.subject}")
             continue
-        ids = (min(e["id"] for e in mine), max(e["id"] for e in mine), len(mine))
         try:
             outcome = _deliver(
-                sessions, mailer, subscriber.id, subscriber.email, key, "digest", mail, ids, now
+                sessions,
+                mailer,
+                subscriber.id,
+                subscriber.email,
+                key,
+                MailKind.DIGEST,
+                mail,
+                (min(ids), max(ids), len(ids)),
+                now,
             )
         except PermanentFailure as failure:
             run.failed += 1
@@ -217,8 +234,8 @@ def _sent_up_to(session: Session, subscriber_ids: list[int]) -> dict[int, int]:
     rows = session.execute(
         select(OutboxMail.subscriber_id, func.max(OutboxMail.last_event_id))
         .where(
-            OutboxMail.kind == "digest",
-            OutboxMail.status.in_(("sent", "sending")),
+            OutboxMail.kind == MailKind.DIGEST,
+            OutboxMail.status.in_((OutboxStatus.SENT, OutboxStatus.SENDING)),
             OutboxMail.subscriber_id.in_(subscriber_ids),
         )
         .group_by(OutboxMail.subscriber_id)
@@ -229,44 +246,42 @@ def _sent_up_to(session: Session, subscriber_ids: list[int]) -> dict[int, int]:
 def build_context(
     subscriber: Subscriber,
     key: str,
-    events: Iterable[dict[str, Any]],
-    views: dict[int, dict[str, Any]],
+    events: Iterable[tuple[ChangeView, QuestionView | None]],
     mailer: Mailer,
 ) -> DigestContext:
-    """Build one digest's context: its events grouped into sections, each with its question."""
+    """Build one digest's context: its events, each with its question's current view (None when
+    it has none), grouped into sections."""
     items: dict[str, list[DigestItem]] = {section: [] for section in SECTIONS}
     section_of = {kind: section for section, (_, kinds) in SECTIONS.items() for kind in kinds}
     base = mailer.base_url.rstrip("/")
-    for event in events:
-        view = views.get(event["question_id"], {})
-        tabled = event["date_tabled"]
-        items[section_of.get(event["kind"], "changed")].append(
+    for event, view in events:
+        tabled = event.date_tabled.isoformat() if event.date_tabled else None
+        items[section_of.get(event.kind, "changed")].append(
             DigestItem(
-                event_id=event["id"],
-                kind=event["kind"],
-                house=event["house"],
-                uin=event["uin"],
+                event_id=event.id,
+                kind=event.kind.value,
+                house=event.house.value,
+                uin=event.uin,
                 date_tabled=tabled,
-                heading=view.get("heading"),
-                question_text=view.get("question_text"),
-                answering_member=view.get("answering_member"),
-                answering_body=view.get("answering_body"),
-                field=event["field"],
-                old=event["old"],
-                new=event["new"],
-                diff=tuple((op, text) for op, text in event["diff"] or ()),
-                source_kind=event["source_kind"],
-                source_url=event["source_url"],
+                heading=view.heading if view else None,
+                question_text=view.question_text if view else None,
+                answering_member=view.answering_member if view else None,
+                answering_body=view.answering_body if view else None,
+                field=event.field,
+                old=event.old,
+                new=event.new,
+                diff=event.diff or (),
+                source_kind=event.source_kind.value,
+                source_url=event.source_url,
                 official_url=(
-                    f"https://questions-statements.parliament.uk/written-questions/detail/"
-                    f"{tabled}/{event['uin']}"
+                    f"https://questions-statements.parliament.uk/written-questions/detail/{tabled}/{event.uin}"
                     if tabled
                     else None
                 ),
-                question_url=f"{base}/questions/{event['house']}/{event['uin']}"
+                question_url=f"{base}/questions/{event.house}/{event.uin}"
                 + (f"?tabled={tabled}" if tabled else ""),
-                detected_at=event["detected_at"][:16] + "Z",
-                detail=tuple((k, str(v)) for k, v in (event["detail"] or {}).items() if v is not None),
+                detected_at=minute_text(event.detected_at) + "Z",
+                detail=tuple((k, str(v)) for k, v in (event.detail or {}).items() if v is not None),
             )
         )
     unsubscribe_url, manage_url = mailer.links(subscriber.email)
@@ -299,7 +314,7 @@ def _deliver(
     subscriber_id: int,
     email: str,
     key: str,
-    kind: str,
+    kind: MailKind,
     mail: RenderedMail,
     ids: tuple[int | None, int | None, int],
     now: datetime,
@@ -313,7 +328,7 @@ def _deliver(
                     subscriber_id=subscriber_id,
                     period_key=key,
                     kind=kind,
-                    status="sending",
+                    status=OutboxStatus.SENDING,
                     first_event_id=ids[0],
                     last_event_id=ids[1],
                     event_count=ids[2],
@@ -326,38 +341,35 @@ def _deliver(
     except IntegrityError:
         return "skipped_already_sent"  # another run or scheduler has this period: never twice
     unsubscribe_url, _ = mailer.links(email)
-    status, error, stop = "sent", None, None
+    status, error, stop = OutboxStatus.SENT, None, None
     try:
         mailer.transport.send(
             build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
         )
     except PermanentFailure as failure:
-        status, error = ("suppressed" if failure.recipient_rejected else "failed"), str(failure)
+        status = OutboxStatus.SUPPRESSED if failure.recipient_rejected else OutboxStatus.FAILED
+        error = str(failure)
         stop = None if failure.recipient_rejected else failure
     except TemporaryFailure as failure:
-        status, error = "failed", str(failure)
+        status, error = OutboxStatus.FAILED, str(failure)
     with sessions.begin() as session:
         row = session.scalar(
             select(OutboxMail).where(OutboxMail.subscriber_id == subscriber_id, OutboxMail.period_key == key)
         )
-        assert row is not None
+        if row is None:  # claimed above, and outbox rows are never deleted
+            raise RuntimeError(f"the outbox row of {email} ({key}) has gone")
         # The outbox row is this mail's state machine, not history: moving it on is right.
         row.status, row.error = status, error
-        row.sent_at = now if status == "sent" else None
-        if status == "suppressed":
+        row.sent_at = now if status == OutboxStatus.SENT else None
+        if status == OutboxStatus.SUPPRESSED:
             suppress(session, subscriber_id)
     if error:
         log.error("mail to %s (%s) %s: %s", email, key, status, error)
     if stop is not None:
         # Not about this address (a refused login, a refused sender): every mail would fail alike.
         raise stop
-    return {"sent": "sent", "failed": "failed", "suppressed": "suppressed"}[status]
+    return status.value  # the run counter of the same name
 
 
 def _host(base_url: str) -> str:
     return urlsplit(base_url).hostname or "localhost"
-
-
-def utcnow() -> datetime:
-    """Now, in UTC, naive, as storage keeps times."""
-    return datetime.now(UTC).replace(tzinfo=None)

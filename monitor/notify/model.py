@@ -5,20 +5,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Digest sections, in the order a subscriber reads them: key -> (title, event kinds).
-SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "answered": ("Newly answered", ("new", "answered", "holding_replaced")),
-    "corrected": ("Corrected", ("corrected",)),
+from storage.terms import ChangeKind
+
+# Digest sections, in the order a subscriber reads them: key -> (title, event kinds). Every change
+# kind is in exactly one section.
+SECTIONS: dict[str, tuple[str, tuple[ChangeKind, ...]]] = {
+    "answered": ("Newly answered", (ChangeKind.NEW, ChangeKind.ANSWERED, ChangeKind.HOLDING_REPLACED)),
+    "corrected": ("Corrected", (ChangeKind.CORRECTED,)),
     "changed": (
         "Answers changed",
-        ("answer_text_changed", "question_text_changed", "answering_member_changed", "regrouped"),
+        (
+            ChangeKind.ANSWER_TEXT_CHANGED,
+            ChangeKind.QUESTION_TEXT_CHANGED,
+            ChangeKind.ANSWERING_MEMBER_CHANGED,
+            ChangeKind.REGROUPED,
+        ),
     ),
-    "dates": ("Dates moved", ("answer_date_changed",)),
+    "dates": ("Dates moved", (ChangeKind.ANSWER_DATE_CHANGED,)),
     "holding": (
         "Holding answers, withdrawals and transfers",
-        ("holding_answer", "withdrawn", "answering_body_changed", "source_removed"),
+        (
+            ChangeKind.HOLDING_ANSWER,
+            ChangeKind.WITHDRAWN,
+            ChangeKind.ANSWERING_BODY_CHANGED,
+            ChangeKind.SOURCE_REMOVED,
+        ),
     ),
-    "disagree": ("Blog copy disagrees with the official record", ("sources_disagree",)),
+    "disagree": ("Blog copy disagrees with the official record", (ChangeKind.SOURCES_DISAGREE,)),
 }
 
 
@@ -27,8 +40,8 @@ class DigestItem:
     """One change to one question, as a subscriber sees it."""
 
     event_id: int
-    kind: str
-    house: str
+    kind: str  # a ChangeKind
+    house: str  # a House
     uin: str
     date_tabled: str | None  # YYYY-MM-DD
     heading: str | None
@@ -39,7 +52,7 @@ class DigestItem:
     old: str | None
     new: str | None
     diff: tuple[tuple[str, str], ...]  # word diff: ("=", same) ("-", removed) ("+", added)
-    source_kind: str
+    source_kind: str  # a SourceKind
     source_url: str
     official_url: str | None  # the question's page on questions-statements.parliament.uk
     question_url: str  # the question's page on this pqwatch (versions and diffs)
@@ -67,7 +80,7 @@ class DigestContext:
     """Everything one digest mail says."""
 
     email: str
-    frequency: str  # immediate | daily | weekly
+    frequency: str  # a Frequency
     period_label: str  # "30 November 2026", "week of 23 November 2026", "just now"
     sections: tuple[DigestSection, ...]
     total: int

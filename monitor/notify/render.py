@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from monitor.notify.mail import sanitize_header
 from monitor.notify.model import DigestContext, DigestItem, DigestSection, RenderedMail
+from storage.terms import ChangeKind, Frequency, SourceKind
 
 TEMPLATES = Path(__file__).with_name("templates")
 DIFF_CONTEXT = 80  # characters of unchanged text kept each side of a change
@@ -38,20 +39,20 @@ _PHRASES: dict[str, tuple[str, str]] = {  # section -> (one, many)
 }
 
 KIND_LABELS: dict[str, str] = {
-    "new": "New question",
-    "answered": "Answered",
-    "holding_replaced": "Holding answer replaced by a full answer",
-    "corrected": "Answer corrected",
-    "answer_text_changed": "Answer text changed",
-    "question_text_changed": "Question text changed",
-    "answering_member_changed": "Answering minister changed",
-    "regrouped": "Grouped questions changed",
-    "answer_date_changed": "Answer date moved",
-    "holding_answer": "Holding answer given",
-    "withdrawn": "Question withdrawn",
-    "answering_body_changed": "Transferred to another department",
-    "source_removed": "Source copy removed",
-    "sources_disagree": "Blog copy disagrees with the official record",
+    ChangeKind.NEW: "New question",
+    ChangeKind.ANSWERED: "Answered",
+    ChangeKind.HOLDING_REPLACED: "Holding answer replaced by a full answer",
+    ChangeKind.CORRECTED: "Answer corrected",
+    ChangeKind.ANSWER_TEXT_CHANGED: "Answer text changed",
+    ChangeKind.QUESTION_TEXT_CHANGED: "Question text changed",
+    ChangeKind.ANSWERING_MEMBER_CHANGED: "Answering minister changed",
+    ChangeKind.REGROUPED: "Grouped questions changed",
+    ChangeKind.ANSWER_DATE_CHANGED: "Answer date moved",
+    ChangeKind.HOLDING_ANSWER: "Holding answer given",
+    ChangeKind.WITHDRAWN: "Question withdrawn",
+    ChangeKind.ANSWERING_BODY_CHANGED: "Transferred to another department",
+    ChangeKind.SOURCE_REMOVED: "Source copy removed",
+    ChangeKind.SOURCES_DISAGREE: "Blog copy disagrees with the official record",
 }
 FIELD_LABELS: dict[str, str] = {
     "answer_text": "Answer",
@@ -64,12 +65,16 @@ FIELD_LABELS: dict[str, str] = {
 }
 TEXT_FIELDS = frozenset({"answer_text", "question_text"})
 # A first answer (or a holding answer's replacement) reads better whole than as an all-green diff.
-PREVIEW_KINDS = frozenset({"new", "answered", "holding_replaced"})
+PREVIEW_KINDS = frozenset({ChangeKind.NEW, ChangeKind.ANSWERED, ChangeKind.HOLDING_REPLACED})
 # Flags whose change the kind label already says ("Question withdrawn"); "false → true" is noise.
 FLAG_FIELDS = frozenset({"is_holding", "is_withdrawn", "is_correction"})
 # Month names spelled here, not by strftime("%B"), so a mail never depends on the process locale.
 MONTHS = "January February March April May June July August September October November December".split()
-FREQUENCY_LABELS = {"immediate": "alert", "daily": "daily digest", "weekly": "weekly digest"}
+FREQUENCY_LABELS: dict[str, str] = {
+    Frequency.IMMEDIATE: "alert",
+    Frequency.DAILY: "daily digest",
+    Frequency.WEEKLY: "weekly digest",
+}
 
 Segment = tuple[str, str]  # ("=" | "-" | "+", text)
 
@@ -239,7 +244,7 @@ def item_view(item: DigestItem) -> ItemView:
         ),
         question=shorten(item.question_text, QUESTION_CHARS) if item.question_text else None,
         label=KIND_LABELS.get(item.kind, item.kind.replace("_", " ").capitalize()),
-        correction=_correction(detail) if item.kind == "corrected" else None,
+        correction=_correction(detail) if item.kind == ChangeKind.CORRECTED else None,
         mode=_mode(item),
         field_label=FIELD_LABELS.get(item.field or "", (item.field or "").replace("_", " ").capitalize()),
         diff=trim_diff(item.diff),
@@ -251,8 +256,8 @@ def item_view(item: DigestItem) -> ItemView:
 
 def _links(item: DigestItem, detail: dict[str, str]) -> tuple[tuple[str, str], ...]:
     # A disagreement names the official copy it was compared with; prefer that page.
-    official = detail.get("official_url") if item.kind == "sources_disagree" else None
-    source = "Blog copy" if item.source_kind == "blog" else f"Source ({item.source_kind})"
+    official = detail.get("official_url") if item.kind == ChangeKind.SOURCES_DISAGREE else None
+    source = "Blog copy" if item.source_kind == SourceKind.BLOG else f"Source ({item.source_kind})"
     candidates = (
         ("Official record", web_url(official) or web_url(item.official_url)),
         ("History on pqwatch", web_url(item.question_url)),
@@ -279,7 +284,7 @@ def _correction(detail: dict[str, str]) -> str | None:
 def _mode(item: DigestItem) -> str:
     """Choose how the templates show what changed."""
     has_old = any(op in "=-" for op, _ in item.diff)
-    if item.kind == "sources_disagree":
+    if item.kind == ChangeKind.SOURCES_DISAGREE:
         return "disagree"
     if item.kind in PREVIEW_KINDS and item.new:
         return "preview"
@@ -287,7 +292,7 @@ def _mode(item: DigestItem) -> str:
         return "diff"
     if item.field in TEXT_FIELDS and item.new:
         return "preview"
-    if item.field and item.field not in FLAG_FIELDS and item.kind != "source_removed" and item.new:
+    if item.field and item.field not in FLAG_FIELDS and item.kind != ChangeKind.SOURCE_REMOVED and item.new:
         return "values"
     return "none"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,13 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.changes.detect import KINDS
-from monitor.terms import FREQUENCIES as FREQUENCIES  # re-exported, as the rest of this module
-from monitor.terms import HOUSES as HOUSES
-from monitor.terms import SubscriptionError as SubscriptionError
+from monitor.notify.errors import SubscriptionError as SubscriptionError  # re-exported for callers
+from monitor.queries.views import ChangeView, QuestionView
 from storage.models import ChangeEvent, Subscriber, UsedToken
+from storage.terms import ChangeKind, Frequency, House, SubscriberStatus, canonical_uin
 
-FILTER_KEYS = ("house", "department", "member", "keyword", "uin", "kinds")
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # a confirmation link works for a week, once
 
 
@@ -70,19 +69,26 @@ def make_filters(
     kinds: list[str] | tuple[str, ...] = (),
 ) -> Filters:
     """Check and normalise filters given by a user; SubscriptionError names a bad one."""
-    if house and house not in HOUSES:
-        raise SubscriptionError(f"house {house!r} is not one of {', '.join(HOUSES)}")
-    unknown = [kind for kind in kinds if kind not in KINDS]
+    if house and house not in _values(House):
+        raise SubscriptionError(f"house {house!r} is not one of {', '.join(_values(House))}")
+    unknown = [kind for kind in kinds if kind not in _values(ChangeKind)]
     if unknown:
-        raise SubscriptionError(f"unknown change kind {unknown[0]!r} (known: {', '.join(KINDS)})")
+        raise SubscriptionError(
+            f"unknown change kind {unknown[0]!r} (known: {', '.join(_values(ChangeKind))})"
+        )
     return Filters(
         house=house or None,
         department=_clean(department),
         member=_clean(member),
         keyword=_clean(keyword),
-        uin="".join(uin.split()).upper() if uin else None,
+        uin=canonical_uin(uin) if uin else None,
         kinds=tuple(dict.fromkeys(kinds)),
     )
+
+
+def _values(terms: type[StrEnum]) -> list[str]:
+    """The stored spellings of a closed set, in its order."""
+    return [term.value for term in terms]
 
 
 def _clean(text: str | None) -> str | None:
@@ -108,7 +114,7 @@ def subscribe(
     session: Session,
     address: str,
     *,
-    frequency: str = "daily",
+    frequency: str = Frequency.DAILY,
     send_time: str = "07:00",
     filters: Filters = Filters(),
     confirmed: bool = False,
@@ -116,22 +122,22 @@ def subscribe(
 ) -> tuple[Subscriber, bool]:
     """Add or update a subscriber; return it and whether a confirmation mail is needed."""
     email = normalise_email(address)
-    if frequency not in FREQUENCIES:
-        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+    if frequency not in _values(Frequency):
+        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(_values(Frequency))}")
     _check_time(send_time)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
-        subscriber = Subscriber(email=email, created_at=now, status="pending")
+        subscriber = Subscriber(email=email, created_at=now, status=SubscriberStatus.PENDING)
         session.add(subscriber)
     subscriber.frequency, subscriber.send_time, subscriber.filters = frequency, send_time, filters.as_json()
-    if subscriber.status == "suppressed" and not confirmed:
+    if subscriber.status == SubscriberStatus.SUPPRESSED and not confirmed:
         raise SubscriptionError(f"{email} bounced permanently; an operator can re-add it with --confirmed")
     needs_confirmation = False
     if confirmed:
-        if subscriber.status != "confirmed":
+        if subscriber.status != SubscriberStatus.CONFIRMED:
             _activate(session, subscriber, now)
-    elif subscriber.status in ("pending", "unsubscribed"):
-        subscriber.status, subscriber.created_at = "pending", now
+    elif subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
+        subscriber.status, subscriber.created_at = SubscriberStatus.PENDING, now
         needs_confirmation = True
     session.flush()
     return subscriber, needs_confirmation
@@ -139,7 +145,7 @@ def subscribe(
 
 def _activate(session: Session, subscriber: Subscriber, now: datetime) -> None:
     # Digests start with what changes after confirmation, not with the whole history.
-    subscriber.status, subscriber.confirmed_at = "confirmed", now
+    subscriber.status, subscriber.confirmed_at = SubscriberStatus.CONFIRMED, now
     subscriber.start_event_id = session.scalar(select(func.max(ChangeEvent.id))) or 0
 
 
@@ -155,9 +161,9 @@ def _check_time(send_time: str) -> None:
 def unsubscribe(session: Session, address: str) -> bool:
     """Unsubscribe an address; idempotent. Return whether it was subscribed."""
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(address)))
-    if subscriber is None or subscriber.status == "unsubscribed":
+    if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
         return False
-    subscriber.status = "unsubscribed"
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
     return True
 
 
@@ -165,7 +171,7 @@ def suppress(session: Session, subscriber_id: int) -> None:
     """Stop mailing an address the mail server rejected for good."""
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is not None:
-        subscriber.status = "suppressed"
+        subscriber.status = SubscriberStatus.SUPPRESSED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +204,7 @@ def check_confirmation(session: Session, secret: str, token: str) -> tuple[Subsc
     SubscriptionError says why it cannot."""
     email, nonce = read_token(secret, token, "confirm", max_age=CONFIRM_MAX_AGE)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-    if subscriber is None or subscriber.status not in ("pending", "confirmed"):
+    if subscriber is None or subscriber.status not in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED):
         raise SubscriptionError("this link is not valid any more")
     if session.get(UsedToken, nonce) is not None:
         raise SubscriptionError("this link has already been used")
@@ -213,7 +219,7 @@ def confirm(session: Session, secret: str, token: str, now: datetime) -> Subscri
             session.add(UsedToken(nonce=nonce, used_at=now))
     except IntegrityError:
         raise SubscriptionError("this link has already been used") from None
-    if subscriber.status == "pending":
+    if subscriber.status == SubscriberStatus.PENDING:
         _activate(session, subscriber, now)
     return subscriber
 
@@ -229,25 +235,26 @@ def unsubscribe_by_token(session: Session, secret: str, token: str) -> str:
 # Matching
 
 
-def matches(filters: Filters, event: dict[str, Any]) -> bool:
-    """Say whether a change event (with its question's current view) passes a subscriber's filters.
-
-    `event` has the keys of `monitor.queries.views.change_events` plus `answering_body`, `answering_member`,
-    `asking_member`, `question_text` and `answer_text` of the question."""
-    if filters.kinds and event["kind"] not in filters.kinds:
+def matches(filters: Filters, change: ChangeView, question: QuestionView | None) -> bool:
+    """Say whether a change event passes a subscriber's filters: kind, House and UIN are the
+    event's; department, member and keyword are read from its question's current view (a question
+    with no current view matches none of them)."""
+    if filters.kinds and change.kind not in filters.kinds:
         return False
-    if filters.house and event["house"] != filters.house:
+    if filters.house and change.house != filters.house:
         return False
-    if filters.uin and event["uin"] != filters.uin:
+    if filters.uin and change.uin != filters.uin:
         return False
-    if filters.department and filters.department.lower() not in (event.get("answering_body") or "").lower():
-        return False
+    if filters.department:
+        body = question.answering_body if question else None
+        if filters.department.lower() not in (body or "").lower():
+            return False
     if filters.member:
-        people = f"{event.get('asking_member') or ''} {event.get('answering_member') or ''}".lower()
-        if filters.member.lower() not in people:
+        asking, answering = (question.asking_member, question.answering_member) if question else (None, None)
+        if filters.member.lower() not in f"{asking or ''} {answering or ''}".lower():
             return False
     if filters.keyword:
-        texts = f"{event.get('question_text') or ''} {event.get('answer_text') or ''}".lower()
-        if filters.keyword.lower() not in texts:
+        asked, answer = (question.question_text, question.answer_text) if question else (None, None)
+        if filters.keyword.lower() not in f"{asked or ''} {answer or ''}".lower():
             return False
     return True

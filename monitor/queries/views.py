@@ -1,46 +1,225 @@
-"""Read models: the current view of each question, change events and version history as JSON-ready
-dicts in the shape of the command-line contract."""
+"""Read models: the current view of each question, change events and version history as frozen
+typed views; each view's `as_json()` is its shape in the command-line contract."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from spiders.registry import rank
 from storage.models import ChangeEvent, Question, Source, Version
-from storage.record import CONTENT_FIELDS
-
-# Which source wins a field: the official record first, then the blog copies.
-SOURCE_PRIORITY = {"api": 0, "html": 1, "hansard": 2, "blog": 3}
-# A question's view has the same fields as a version's content.
-VIEW_FIELDS = CONTENT_FIELDS
-EXPORT_COLUMNS = (
-    "house",
-    "uin",
-    "date_tabled",
-    *VIEW_FIELDS,
-    "sources",
-    "version_count",
-    "removed",
-)
+from storage.terms import ChangeKind, House, SourceKind, VersionStatus, canonical_uin, minute_text
 
 
-def iso(value: object) -> Any:
-    """Format dates as YYYY-MM-DD and datetimes as YYYY-MM-DDTHH:MM; pass the rest through."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M")
+def iso(value: date | datetime | None) -> str | None:
+    """A date as the contract prints it, YYYY-MM-DD, and a time to the minute, YYYY-MM-DDTHH:MM."""
+    if isinstance(value, datetime):  # first: a datetime is a date too
+        return minute_text(value)
     if isinstance(value, date):
         return value.isoformat()
+    return None
+
+
+def utc_text(moment: datetime) -> str:
+    """A stored (UTC) time to the second, as the contract prints observations and detections."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One source that carries a question."""
+
+    kind: SourceKind
+    url: str
+
+    def as_json(self) -> dict[str, str]:
+        """The contract's form: {"kind", "url"}."""
+        return {"kind": self.kind.value, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """A file published with an answer, as stored with its version."""
+
+    title: str | None
+    url: str | None
+    file_type: str | None = None
+    size_bytes: int | None = None
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> AttachmentView:
+        """Read one stored attachment (a JSON object)."""
+        return cls(stored.get("title"), stored.get("url"), stored.get("file_type"), stored.get("size_bytes"))
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored and printed form."""
+        return {
+            "title": self.title,
+            "url": self.url,
+            "file_type": self.file_type,
+            "size_bytes": self.size_bytes,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerContent:
+    """What a copy of a question says: the fields of storage.record.CONTENT_FIELDS, in the order
+    the contract prints them."""
+
+    asking_member: str | None
+    answering_member: str | None
+    answering_body: str | None
+    heading: str | None
+    question_text: str | None
+    answer_text: str | None
+    date_answered: date | None
+    answered_at: datetime | None  # naive Europe/London wall time, as the answer states it
+    is_holding: bool
+    date_holding_answer: date | None
+    is_correction: bool
+    date_corrected: date | None
+    is_withdrawn: bool
+    grouped_with: tuple[str, ...]
+    correcting_member: str | None
+    original_answer_text: str | None
+    attachments: tuple[AttachmentView, ...] | None  # None: no attachments stored at all
+
+    def content_json(self) -> dict[str, Any]:
+        """The content fields in the contract's form and order."""
+        return {name: _json_value(getattr(self, name)) for name in CONTENT_NAMES}
+
+
+# The content fields in the contract's order (a test ties them to storage.record.CONTENT_FIELDS).
+CONTENT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(AnswerContent))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionView(AnswerContent):
+    """The current view of one question: each field from its best-ranked copy that has it."""
+
+    house: House
+    uin: str
+    date_tabled: date | None
+    api_id: int | None
+    sources: tuple[SourceRef, ...]  # best first
+    version_count: int
+    removed: bool  # every source has gone; the view keeps their last good versions
+    question_id: int
+
+    def as_json(self) -> dict[str, Any]:
+        """What `pqwatch export --format json` prints for this question."""
+        return {
+            "house": self.house.value,
+            "uin": self.uin,
+            "date_tabled": iso(self.date_tabled),
+            "api_id": self.api_id,
+            **self.content_json(),
+            "sources": [source.as_json() for source in self.sources],
+            "version_count": self.version_count,
+            "removed": self.removed,
+            "question_id": self.question_id,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionView(AnswerContent):
+    """One stored version of one source's copy of a question."""
+
+    seq: int
+    source_kind: SourceKind
+    source_url: str
+    observed_at: datetime  # UTC
+    status: VersionStatus
+    content_hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        """One version as `pqwatch history --format json` prints it."""
+        return {
+            "seq": self.seq,
+            "source_kind": self.source_kind.value,
+            "source_url": self.source_url,
+            "observed_at": utc_text(self.observed_at),
+            "status": self.status.value,
+            "content_hash": self.content_hash,
+            **self.content_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionHistory:
+    """One question and every version of it from every source, oldest first."""
+
+    house: House
+    uin: str
+    date_tabled: date | None
+    versions: tuple[VersionView, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """What `pqwatch history --format json` prints for this question."""
+        return {
+            "house": self.house.value,
+            "uin": self.uin,
+            "date_tabled": iso(self.date_tabled),
+            "versions": [version.as_json() for version in self.versions],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One change event with the question it is about."""
+
+    id: int
+    question_id: int
+    house: House
+    uin: str
+    date_tabled: date | None
+    kind: ChangeKind
+    field: str | None  # the field that changed; None for events about the whole question
+    old: str | None
+    new: str | None
+    diff: tuple[tuple[str, str], ...] | None  # word diff of a text field: ("=" | "-" | "+", text)
+    detail: Mapping[str, Any] | None  # e.g. a correction's date and member
+    source_kind: SourceKind
+    source_url: str
+    detected_at: datetime  # UTC
+
+    def as_json(self) -> dict[str, Any]:
+        """What `pqwatch changes --format json` prints for this event."""
+        return {
+            "id": self.id,
+            "question_id": self.question_id,
+            "house": self.house.value,
+            "uin": self.uin,
+            "date_tabled": iso(self.date_tabled),
+            "kind": self.kind.value,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "diff": None if self.diff is None else [[op, text] for op, text in self.diff],
+            "detail": None if self.detail is None else dict(self.detail),
+            "source_kind": self.source_kind.value,
+            "source_url": self.source_url,
+            "detected_at": utc_text(self.detected_at),
+        }
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, date):
+        return iso(value)
+    if isinstance(value, tuple):
+        return [item.as_json() if isinstance(item, AttachmentView) else item for item in value]
     return value
 
 
 def current_views(
     session: Session, *, department: str | None = None, question_ids: set[int] | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[QuestionView]:
     """Yield the current view of every question: official values first, blog copies filling gaps.
 
     A source that has gone keeps its last good version in the view (and `removed` says so when
@@ -54,11 +233,11 @@ def current_views(
             and_(
                 newer.question_id == Version.question_id,
                 newer.source_id == Version.source_id,
-                newer.status == "present",
+                newer.status == VersionStatus.PRESENT,
                 newer.seq > Version.seq,
             ),
         )
-        .where(Version.status == "present", newer.id.is_(None))
+        .where(Version.status == VersionStatus.PRESENT, newer.id.is_(None))
     )
     questions = select(Question).order_by(Question.house, Question.date_tabled, Question.uin)
     counting = select(Version.question_id, func.count()).group_by(Version.question_id)
@@ -81,36 +260,45 @@ def current_views(
     gone = _gone_sources(session, scope)
     for question in session.scalars(questions):
         copies = sorted(
-            by_question.get(question.id, []),
-            key=lambda c: (SOURCE_PRIORITY.get(c[1], 9), -c[0].observed_at.timestamp()),
+            by_question.get(question.id, []), key=lambda c: (rank(c[1]), -c[0].observed_at.timestamp())
         )
         if not copies:
             continue
-        view = merge_copies(question, [c[0] for c in copies])
-        if department and department.lower() not in (view["answering_body"] or "").lower():
+        answering_body = _first([c[0] for c in copies], "answering_body")
+        if department and department.lower() not in (answering_body or "").lower():
             continue
-        view["sources"] = [{"kind": kind, "url": url} for _, kind, url in copies]
-        view["version_count"] = counts.get(question.id, 0)
-        view["removed"] = all((question.id, v.source_id) in gone for v, _, _ in copies)
-        view["question_id"] = question.id
-        yield view
+        yield QuestionView(
+            house=House(question.house),
+            uin=question.uin,
+            date_tabled=question.date_tabled,
+            api_id=question.api_id,
+            **merge_copies([c[0] for c in copies]),
+            sources=tuple(SourceRef(SourceKind(kind), url) for _, kind, url in copies),
+            version_count=counts.get(question.id, 0),
+            removed=all((question.id, v.source_id) in gone for v, _, _ in copies),
+            question_id=question.id,
+        )
 
 
-def merge_copies(question: Question, copies: list[Version]) -> dict[str, Any]:
-    """Merge one question's copies, best source first: the first non-empty value of each field."""
-    view: dict[str, Any] = {
-        "house": question.house,
-        "uin": question.uin,
-        "date_tabled": iso(question.date_tabled),
-        "api_id": question.api_id,
-    }
-    for field in VIEW_FIELDS:
-        value = next((getattr(c, field) for c in copies if getattr(c, field) not in (None, "", [])), None)
-        view[field] = iso(value)
+def merge_copies(copies: list[Version]) -> dict[str, Any]:
+    """Merge one question's copies, best source first: the first non-empty value of each content
+    field, and the flags of the best copy."""
+    merged = {name: _first(copies, name) for name in CONTENT_NAMES}
     for flag in ("is_holding", "is_correction", "is_withdrawn"):
-        view[flag] = bool(getattr(copies[0], flag))
-    view["grouped_with"] = list(view["grouped_with"] or [])
-    return view
+        merged[flag] = bool(getattr(copies[0], flag))
+    merged["grouped_with"] = tuple(merged["grouped_with"] or ())
+    merged["attachments"] = _attachments(merged["attachments"])
+    return merged
+
+
+def _first(copies: list[Version], name: str) -> Any:
+    return next((getattr(c, name) for c in copies if getattr(c, name) not in (None, "", [])), None)
+
+
+def _attachments(stored: Iterable[Any] | None) -> tuple[AttachmentView, ...] | None:
+    if stored is None:
+        return None
+    return tuple(AttachmentView.from_stored(item) for item in stored if isinstance(item, Mapping))
 
 
 def _gone_sources(session: Session, scope: Any = None) -> set[tuple[int, int]]:
@@ -125,7 +313,7 @@ def _gone_sources(session: Session, scope: Any = None) -> set[tuple[int, int]]:
                 newer.seq > Version.seq,
             ),
         )
-        .where(newer.id.is_(None), Version.status == "removed")
+        .where(newer.id.is_(None), Version.status == VersionStatus.REMOVED)
     )
     if scope is not None:
         query = query.where(Version.question_id.in_(scope))
@@ -134,7 +322,7 @@ def _gone_sources(session: Session, scope: Any = None) -> set[tuple[int, int]]:
 
 def change_events(
     session: Session, since: datetime | None = None, after_id: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[ChangeView]:
     """Yield change events oldest first: detected at or after `since` (UTC), or with an id
     above `after_id`."""
     query = select(ChangeEvent, Question).join(Question, Question.id == ChangeEvent.question_id)
@@ -143,27 +331,27 @@ def change_events(
     if after_id is not None:
         query = query.where(ChangeEvent.id > after_id)
     for event, question in session.execute(query.order_by(ChangeEvent.detected_at, ChangeEvent.id)):
-        yield {
-            "id": event.id,
-            "question_id": question.id,
-            "house": question.house,
-            "uin": question.uin,
-            "date_tabled": iso(question.date_tabled),
-            "kind": event.kind,
-            "field": event.field or None,
-            "old": event.old,
-            "new": event.new,
-            "diff": event.diff,
-            "detail": event.detail,
-            "source_kind": event.source_kind,
-            "source_url": event.source_url,
-            "detected_at": event.detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
+        yield ChangeView(
+            id=event.id,
+            question_id=question.id,
+            house=House(question.house),
+            uin=question.uin,
+            date_tabled=question.date_tabled,
+            kind=ChangeKind(event.kind),
+            field=event.field or None,
+            old=event.old,
+            new=event.new,
+            diff=None if event.diff is None else tuple((op, text) for op, text in event.diff),
+            detail=None if event.detail is None else dict(event.detail),
+            source_kind=SourceKind(event.source_kind),
+            source_url=event.source_url,
+            detected_at=event.detected_at,
+        )
 
 
-def question_history(session: Session, uin: str, house: str | None = None) -> list[dict[str, Any]]:
+def question_history(session: Session, uin: str, house: str | None = None) -> list[QuestionHistory]:
     """Return every question with this UIN and every version of it, oldest first."""
-    query = select(Question).where(Question.uin == uin.upper().replace(" ", ""))
+    query = select(Question).where(Question.uin == canonical_uin(uin))
     if house:
         query = query.where(Question.house == house)
     history = []
@@ -175,22 +363,26 @@ def question_history(session: Session, uin: str, house: str | None = None) -> li
             .order_by(Version.observed_at, Version.id)
         ).all()
         history.append(
-            {
-                "house": question.house,
-                "uin": question.uin,
-                "date_tabled": iso(question.date_tabled),
-                "versions": [
-                    {
-                        "seq": v.seq,
-                        "source_kind": kind,
-                        "source_url": url,
-                        "observed_at": v.observed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "status": v.status,
-                        "content_hash": v.content_hash,
-                        **{f: iso(getattr(v, f)) for f in VIEW_FIELDS},
-                    }
-                    for v, kind, url in versions
-                ],
-            }
+            QuestionHistory(
+                house=House(question.house),
+                uin=question.uin,
+                date_tabled=question.date_tabled,
+                versions=tuple(_version_view(v, kind, url) for v, kind, url in versions),
+            )
         )
     return history
+
+
+def _version_view(version: Version, kind: str, url: str) -> VersionView:
+    content = {name: getattr(version, name) for name in CONTENT_NAMES}
+    content["grouped_with"] = tuple(content["grouped_with"] or ())
+    content["attachments"] = _attachments(content["attachments"])
+    return VersionView(
+        seq=version.seq,
+        source_kind=SourceKind(kind),
+        source_url=url,
+        observed_at=version.observed_at,
+        status=VersionStatus(version.status),
+        content_hash=version.content_hash,
+        **content,
+    )

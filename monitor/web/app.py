@@ -5,11 +5,10 @@ the signed link tokens are the only authority, and every page is an autoescaped 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import waitress
@@ -21,15 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from monitor.changes.detect import KINDS
 from monitor.changes.diff import Diff, word_diff
 from monitor.config import Settings
-from monitor.notify.digest import ensure_secret, utcnow
+from monitor.notify.digest import ensure_secret
+from monitor.notify.errors import SubscriptionError
 from monitor.notify.subscriptions import (
-    FREQUENCIES,
-    HOUSES,
     Filters,
-    SubscriptionError,
     check_confirmation,
     confirm,
     make_filters,
@@ -38,9 +34,10 @@ from monitor.notify.subscriptions import (
     subscribe,
     unsubscribe_by_token,
 )
-from monitor.queries.views import question_history
+from monitor.queries.views import QuestionHistory, VersionView, iso, question_history, utc_text
 from storage.db import open_database
 from storage.models import Subscriber
+from storage.terms import ChangeKind, Frequency, House, SubscriberStatus, VersionStatus, utcnow
 
 log = logging.getLogger("pqwatch.web")
 
@@ -78,10 +75,14 @@ DETAIL_FIELDS = {
     "grouped_with": "Grouped with",
 }
 # Why a manage link of an inactive address changes nothing: saving would revive the subscription.
-INACTIVE = {
-    "pending": "this subscription is not confirmed yet; use the link in the confirmation mail first",
-    "unsubscribed": "this address is unsubscribed; subscribe again to get digests",
-    "suppressed": "mail to this address bounced, so digests have stopped; ask the operator to re-add it",
+INACTIVE: dict[str, str] = {
+    SubscriberStatus.PENDING: (
+        "this subscription is not confirmed yet; use the link in the confirmation mail first"
+    ),
+    SubscriberStatus.UNSUBSCRIBED: "this address is unsubscribed; subscribe again to get digests",
+    SubscriberStatus.SUPPRESSED: (
+        "mail to this address bounced, so digests have stopped; ask the operator to re-add it"
+    ),
 }
 
 web = Blueprint("web", __name__)
@@ -136,6 +137,16 @@ class VersionRow:
     changes: tuple[tuple[str, str, str], ...]  # (label, old, new) of the other fields
     attachments: tuple[tuple[str, str | None], ...]  # (title, safe href)
     previous_seq: int | None
+
+
+@dataclass(frozen=True)
+class QuestionPage:
+    """One question on its page: who asked it where, and its versions as rows, newest first."""
+
+    house: str
+    uin: str
+    date_tabled: str | None  # YYYY-MM-DD
+    rows: tuple[VersionRow, ...]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,24 +293,34 @@ def manage_save(token: str) -> ResponseReturnValue:
 @web.get("/questions/<house>/<uin>")
 def question_page(house: str, uin: str) -> ResponseReturnValue:
     """A question's versions from every source, newest first, with word diffs within a source."""
-    chamber = {name.lower(): name for name in HOUSES}.get(house.lower())
+    chamber = {name.lower(): name for name in House}.get(house.lower())
     if chamber is None:
         abort(404, description=f"There is no house called {house!r}.")
     tabled = _tabled_arg(request.args.get("tabled"))
     with _transaction() as session:
         history = question_history(session, uin, chamber)
-    found = [q for q in history if tabled is None or q["date_tabled"] == tabled]
+    found = [q for q in history if tabled is None or q.date_tabled == tabled]
     if not found:
-        abort(404, description=f"No written question {uin} of the {chamber} is stored.")
-    pages = [{**q, "rows": version_rows(q["versions"])} for q in found]
-    return render_template("question.html", questions=pages, house=chamber, uin=found[0]["uin"])
+        abort(404, description=f"No written question {uin} of the {chamber.value} is stored.")
+    pages = [question_page_of(question) for question in found]
+    return render_template("question.html", questions=pages, house=chamber.value, uin=found[0].uin)
 
 
-def _tabled_arg(raw: str | None) -> str | None:
+def question_page_of(question: QuestionHistory) -> QuestionPage:
+    """A question as its page shows it."""
+    return QuestionPage(
+        house=question.house.value,
+        uin=question.uin,
+        date_tabled=iso(question.date_tabled),
+        rows=tuple(version_rows(question.versions)),
+    )
+
+
+def _tabled_arg(raw: str | None) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw).isoformat()
+        return date.fromisoformat(raw)
     except ValueError:
         abort(400, description=f"tabled={raw!r} is not a date (YYYY-MM-DD).")
 
@@ -314,9 +335,9 @@ def _manage_form(
         form=form,
         error=error,
         saved=saved,
-        frequencies=FREQUENCIES,
-        houses=HOUSES,
-        kinds=KINDS,
+        frequencies=[frequency.value for frequency in Frequency],
+        houses=[house.value for house in House],
+        kinds=[kind.value for kind in ChangeKind],
     )
 
 
@@ -339,7 +360,7 @@ def active_subscriber(session: Session, email: str) -> Subscriber:
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
         raise SubscriptionError("this link is not valid any more")
-    if subscriber.status != "confirmed":
+    if subscriber.status != SubscriberStatus.CONFIRMED:
         raise SubscriptionError(INACTIVE.get(subscriber.status, "this subscription is not active"))
     return subscriber
 
@@ -405,43 +426,47 @@ def form_of(subscriber: Subscriber) -> SettingsForm:
 # A question's page
 
 
-def version_rows(versions: list[dict[str, Any]]) -> list[VersionRow]:
+def version_rows(versions: Iterable[VersionView]) -> list[VersionRow]:
     """Turn `question_history` versions (oldest first) into page rows, newest first, each
     compared with the previous present version of the same source."""
-    previous: dict[str, dict[str, Any]] = {}
+    previous: dict[str, VersionView] = {}
     rows = []
     for version in versions:
-        before = previous.get(version["source_url"])
+        before = previous.get(version.source_url)
         rows.append(_row(version, before))
-        if version["status"] == "present":
-            previous[version["source_url"]] = version
+        if version.status == VersionStatus.PRESENT:
+            previous[version.source_url] = version
     return rows[::-1]
 
 
-def _row(version: dict[str, Any], before: dict[str, Any] | None) -> VersionRow:
-    present = version["status"] == "present"
+def _row(version: VersionView, before: VersionView | None) -> VersionRow:
+    present = version.status == VersionStatus.PRESENT
     # A removed version repeats no content: it shows nothing and compares with nothing.
     compare_with = before if present else None
     return VersionRow(
-        seq=version["seq"],
-        source_kind=version["source_kind"],
-        source_url=version["source_url"],
-        source_href=safe_href(version["source_url"]),
-        observed_at=version["observed_at"],
-        status=version["status"],
+        seq=version.seq,
+        source_kind=version.source_kind.value,
+        source_url=version.source_url,
+        source_href=safe_href(version.source_url),
+        observed_at=utc_text(version.observed_at),
+        status=version.status.value,
         texts=_texts(version, compare_with) if present else (),
         details=_details(version) if present else (),
         changes=_changes(version, compare_with),
         attachments=_attachments(version),
-        previous_seq=compare_with["seq"] if compare_with else None,
+        previous_seq=compare_with.seq if compare_with else None,
     )
 
 
 def _texts(
-    version: dict[str, Any], before: dict[str, Any] | None
+    version: VersionView, before: VersionView | None
 ) -> tuple[tuple[str, str | None, Diff | None], ...]:
     return tuple(
-        (label, version[name], _diff(before[name], version[name]) if before else None)
+        (
+            label,
+            getattr(version, name),
+            _diff(getattr(before, name), getattr(version, name)) if before else None,
+        )
         for name, label in TEXT_FIELDS.items()
     )
 
@@ -450,34 +475,44 @@ def _diff(old: str | None, new: str | None) -> Diff | None:
     return word_diff(old, new) if old != new else None
 
 
-def _details(version: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple((label, _show(version[name])) for name, label in DETAIL_FIELDS.items() if version[name])
+def _details(version: VersionView) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (label, _show(getattr(version, name)))
+        for name, label in DETAIL_FIELDS.items()
+        if getattr(version, name)
+    )
 
 
-def _changes(version: dict[str, Any], before: dict[str, Any] | None) -> tuple[tuple[str, str, str], ...]:
+def _changes(version: VersionView, before: VersionView | None) -> tuple[tuple[str, str, str], ...]:
     if before is None:
         return ()
     return tuple(
-        (label, _show(before[name]), _show(version[name]))
+        (label, _show(getattr(before, name)), _show(getattr(version, name)))
         for name, label in DETAIL_FIELDS.items()
-        if before[name] != version[name]
+        if _plain(getattr(before, name)) != _plain(getattr(version, name))
     )
 
 
-def _attachments(version: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
-    items = [item for item in version["attachments"] or () if isinstance(item, dict)]
+def _attachments(version: VersionView) -> tuple[tuple[str, str | None], ...]:
     return tuple(
-        (str(item.get("title") or item.get("url") or "attachment"), safe_href(item.get("url")))
-        for item in items
+        (str(item.title or item.url or "attachment"), safe_href(item.url))
+        for item in version.attachments or ()
     )
+
+
+def _plain(value: object) -> object:
+    """A field's value as the contract prints it (dates and times in ISO form), to compare."""
+    return iso(value) if isinstance(value, date) else value
 
 
 def _show(value: object) -> str:
-    if value is None or value == "" or value == []:
+    if value is None or value == "" or value == ():
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, list | tuple):
+    if isinstance(value, date):
+        return iso(value) or "—"
+    if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
     return str(value)
 

@@ -14,6 +14,7 @@ from spiders.records import PageFetched
 from storage import record
 from storage.db import create_db_engine
 from storage.models import Question, Version
+from storage.terms import SourceKind
 from tests.support.helpers import ANSWER, URL
 
 T0 = datetime(2026, 11, 1, 9, 0)
@@ -21,7 +22,7 @@ T0 = datetime(2026, 11, 1, 9, 0)
 
 def _page() -> PageFetched:
     return PageFetched(
-        source_kind="blog",
+        source_kind=SourceKind.BLOG,
         url=URL,
         fetched_url=URL,
         answers=(ANSWER,),

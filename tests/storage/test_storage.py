@@ -11,14 +11,19 @@ from sqlalchemy import func, inspect, select
 from storage.db import create_db_engine, upgrade
 from storage.models import Body, Question, Version
 from storage.record import (
+    ListMark,
+    PageMark,
+    Validators,
     content_hash,
     latest_versions,
     load_body,
+    load_fingerprints,
     load_page_fingerprints,
     load_validators,
     record_gone,
     record_page,
     refresh_validators,
+    remember_fingerprint,
     remember_page_fingerprint,
 )
 from tests.support.helpers import ANSWER, URL
@@ -150,18 +155,29 @@ def test_validators_are_kept_per_url_for_the_next_crawl(sessions):
             s, source_kind="blog", url=URL, answers=[], observed_at=T1, etag='"v2"', validator_url=URL
         )
     with sessions() as s:
-        assert load_validators(s) == {URL: ('"v2"', None)}
+        assert load_validators(s) == {URL: Validators('"v2"', None)}
 
 
 def test_validators_of_many_pages_are_updated_added_and_forgotten_together(sessions):
     a, b, c = (f"https://blog.example/{name}/" for name in "abc")
     with sessions.begin() as s:
-        refresh_validators(s, [(a, '"a1"', None), (b, '"b1"', "Mon, 01 Nov 2026 09:00:00 GMT")], T0)
+        refresh_validators(
+            s, [(a, Validators('"a1"', None)), (b, Validators('"b1"', "Mon, 01 Nov 2026 09:00:00 GMT"))], T0
+        )
     with sessions.begin() as s:
         # a changes, b stops sending validators, c is new; the last word on a URL counts
-        refresh_validators(s, [(a, '"a0"', None), (a, '"a2"', None), (b, None, None), (c, None, "x")], T1)
+        refresh_validators(
+            s,
+            [
+                (a, Validators('"a0"', None)),
+                (a, Validators('"a2"', None)),
+                (b, Validators(None, None)),
+                (c, Validators(None, "x")),
+            ],
+            T1,
+        )
     with sessions() as s:
-        assert load_validators(s) == {a: ('"a2"', None), c: (None, "x")}
+        assert load_validators(s) == {a: Validators('"a2"', None), c: Validators(None, "x")}
 
 
 def test_a_page_fingerprint_is_kept_replaced_and_forgotten_with_the_page(sessions):
@@ -171,7 +187,7 @@ def test_a_page_fingerprint_is_kept_replaced_and_forgotten_with_the_page(session
     with sessions.begin() as s:
         remember_page_fingerprint(s, URL, "f2", 2, T1)
     with sessions() as s:
-        assert load_page_fingerprints(s) == {URL: ("f2", 2)}
+        assert load_page_fingerprints(s) == {URL: PageMark("f2", 2)}
     with sessions.begin() as s:
         record_gone(s, url=URL, observed_at=T2)
     with sessions() as s:
@@ -181,6 +197,16 @@ def test_a_page_fingerprint_is_kept_replaced_and_forgotten_with_the_page(session
         remember_page_fingerprint(s, URL, None, 1, T2)  # an unstable page keeps none
     with sessions() as s:
         assert load_page_fingerprints(s) == {}
+
+
+def test_an_api_list_fingerprint_is_kept_and_replaced_with_when_its_detail_was_read(sessions):
+    with sessions.begin() as s:
+        remember_fingerprint(s, 77, "l1", T0)
+    with sessions.begin() as s:
+        remember_fingerprint(s, 77, "l2", T1)
+        remember_fingerprint(s, 78, "m1", T1)
+    with sessions() as s:
+        assert load_fingerprints(s) == {77: ListMark("l2", T1), 78: ListMark("m1", T1)}
 
 
 def test_a_failed_page_transaction_stores_nothing(sessions):

@@ -10,10 +10,8 @@ from typing import Any
 
 from spiders.normalise import html_to_text, normalise_body_name, normalise_inline
 from spiders.records import AnswerRecord, Attachment
+from storage.terms import EARLIEST_DATE, House, canonical_uin
 
-# Written answers have existed since before 1900; the API's own record starts in 2014. A date
-# outside this window, or more than a year ahead, is a broken record.
-EARLIEST = date(1900, 1, 1)
 REQUIRED = ("id", "house", "uin", "dateTabled", "questionText")
 
 
@@ -126,7 +124,7 @@ def parse_question(payload: dict[str, Any], today: date) -> AnswerRecord:
         is_correction=bool(value.get("answerIsCorrection")),
         date_corrected=_date(value, "dateAnswerCorrected", today),
         is_withdrawn=bool(value.get("isWithdrawn")),
-        grouped_with=tuple(sorted({_canonical_uin(u) for u in value.get("groupedQuestions") or []})),
+        grouped_with=tuple(sorted({canonical_uin(u) for u in value.get("groupedQuestions") or []})),
         api_id=int(value["id"]),
         correcting_member=_member(value.get("correctingMember")),
         original_answer_text=html_to_text(original) or None,
@@ -140,7 +138,7 @@ def grouped_question_keys(payload: dict[str, Any]) -> list[tuple[str, str]]:
     keys = []
     for item in value.get("groupedQuestionsDates") or []:
         if isinstance(item, dict) and item.get("questionUin") and item.get("dateTabled"):
-            keys.append((str(item["dateTabled"])[:10], _canonical_uin(item["questionUin"])))
+            keys.append((str(item["dateTabled"])[:10], canonical_uin(item["questionUin"])))
     return keys
 
 
@@ -152,19 +150,16 @@ def _require(value: Any) -> None:
         raise ApiRecordError(f"record {value.get('id', '?')} lacks {', '.join(missing)}")
 
 
-def _house(value: dict[str, Any]) -> str:
+def _house(value: dict[str, Any]) -> House:
     house = str(value["house"])
-    if house not in ("Commons", "Lords"):
-        raise ApiRecordError(f"record {value['id']}: unknown house {house!r}")
-    return house
+    try:
+        return House(house)
+    except ValueError:
+        raise ApiRecordError(f"record {value['id']}: unknown house {house!r}") from None
 
 
 def _uin(value: dict[str, Any]) -> str:
-    return _canonical_uin(value["uin"])
-
-
-def _canonical_uin(uin: Any) -> str:
-    return "".join(str(uin).split()).upper()
+    return canonical_uin(value["uin"])
 
 
 def _date(value: dict[str, Any], name: str, today: date) -> date | None:
@@ -175,7 +170,9 @@ def _date(value: dict[str, Any], name: str, today: date) -> date | None:
         parsed = date.fromisoformat(str(raw)[:10])
     except ValueError:
         raise ApiRecordError(f"record {value.get('id')}: {name} {raw!r} is not a date") from None
-    if not EARLIEST <= parsed <= date(today.year + 1, today.month, min(today.day, 28)):
+    # Parliament's record starts in 1803 (EARLIEST_DATE); a date before it, or more than a year
+    # ahead, is a broken record.
+    if not EARLIEST_DATE <= parsed <= date(today.year + 1, today.month, min(today.day, 28)):
         raise ApiRecordError(f"record {value.get('id')}: {name} {raw!r} is outside any sane range")
     return parsed
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.http import Response
 
-from spiders.base import PqwatchSpider, now
-from spiders.pipelines import load_from_store
+from spiders.base import PqwatchSpider
+from spiders.pipelines import ListMark, stored_list_fingerprints
 from spiders.records import PageFetched
 from spiders.sources.api.parse import (
     ApiRecordError,
@@ -23,7 +23,7 @@ from spiders.sources.api.parse import (
     parse_list_page,
     parse_question,
 )
-from storage.record import load_fingerprints
+from storage.terms import SourceKind, utcnow
 
 log = logging.getLogger("pqwatch.crawl")
 LIST_PATH = "/api/writtenquestions/questions"
@@ -52,13 +52,15 @@ class ParliamentSpider(PqwatchSpider):
         self.full_refresh = full_refresh
         # Why: the list cannot show an edit past its first 255 characters; re-read every detail
         # at least this often so silent edits are caught.
-        self.refresh_before = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=int(refresh_days))
-        self.today = datetime.now(UTC).date()
+        started = utcnow()
+        self.refresh_before = started - timedelta(days=int(refresh_days))
+        self.today = started.date()
         self.seen_keys: set[tuple[str, str]] = set()
+        self.fingerprints: dict[int, ListMark] = {}
 
     async def start(self) -> AsyncIterator[Request]:
         """Request the first page of every list window."""
-        self.fingerprints = load_from_store(self.settings["PQWATCH_DB_URL"], load_fingerprints)
+        self.fingerprints = stored_list_fingerprints(self.settings["PQWATCH_DB_URL"])
         for window in self.windows:
             yield self._list_request(window, 0)
 
@@ -96,7 +98,11 @@ class ParliamentSpider(PqwatchSpider):
             self.seen_keys.add((entry.date_tabled.isoformat(), entry.uin))
             self.crawler.stats.inc_value("pqwatch/questions_listed")
             known = self.fingerprints.get(entry.api_id)
-            fresh = known is not None and known[0] == entry.fingerprint and known[1] > self.refresh_before
+            fresh = (
+                known is not None
+                and known.fingerprint == entry.fingerprint
+                and known.refreshed_at > self.refresh_before
+            )
             if fresh and not self.full_refresh:
                 self.crawler.stats.inc_value("pqwatch/not_modified")
                 continue
@@ -142,7 +148,7 @@ class ParliamentSpider(PqwatchSpider):
             return
         self.crawler.stats.inc_value("pqwatch/pages_fetched")
         yield PageFetched(
-            source_kind="api",
+            source_kind=SourceKind.API,
             url=f"{self.api_base}{LIST_PATH}/{record.api_id}",
             fetched_url=response.url,
             answers=(record,),
@@ -150,7 +156,7 @@ class ParliamentSpider(PqwatchSpider):
             content_type="application/json",
             etag=None,
             last_modified=None,
-            fetched_at=now(),
+            fetched_at=utcnow(),
             keeps_validators=False,
             list_fingerprint=(entry.api_id, entry.fingerprint) if entry is not None else None,
         )
@@ -166,16 +172,3 @@ class ParliamentSpider(PqwatchSpider):
         except ApiRecordError as error:
             self.error(response.url, str(error))
             return None
-
-
-def window_for(**dates: date | None) -> dict[str, str]:
-    """Build one list window's query from named dates (tabled_from -> tabledWhenFrom, …)."""
-    names = {
-        "tabled_from": "tabledWhenFrom",
-        "tabled_to": "tabledWhenTo",
-        "answered_from": "answeredWhenFrom",
-        "answered_to": "answeredWhenTo",
-        "corrected_from": "correctedWhenFrom",
-        "corrected_to": "correctedWhenTo",
-    }
-    return {names[k]: v.isoformat() for k, v in dates.items() if v is not None}

@@ -12,20 +12,19 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
-# Query parameters that never change what a post says (Divi's blog-module paging, tracking).
-_NOISE_PARAMS = re.compile(r"^(et_blog|utm_.*|replytocom|share|fbclid|gclid|amp)$", re.I)
-_DATED_PERMALINK_PAGE = re.compile(r"^(/\d{4}/\d{2}(?:/\d{2})?/[^/]+/)page/\d+/?$")
-_LISTING_PAGE = re.compile(r"/page/\d+/?$")
+from spiders.sources.blog import platforms
+
+_NOISE_PARAMS = re.compile(rf"^({'|'.join(platforms.NOISE_PARAMS)})$", re.I)
+_DATED_PERMALINK_PAGE = re.compile(platforms.DATED_PERMALINK_PAGE)
+_LISTING_PAGE = re.compile(platforms.LISTING_PAGE)
 _NOT_POSTS = re.compile(
-    r"/(?:category|tag|author|feed|wp-admin|wp-login\.php|wp-json|comments|search|about)(?:/|$)"
-    r"|\.(?:jpe?g|png|gif|pdf|docx?|xlsx?|zip|mp3|mp4)$",
+    rf"/(?:{'|'.join(platforms.NOT_POST_SECTIONS)})(?:/|$)|\.(?:{'|'.join(platforms.NOT_POST_EXTENSIONS)})$",
     re.I,
 )
-_POST_LINKS = CSSSelector(
-    "article h1 a[href], article h2 a[href], article h3 a[href], .entry-title a[href], "
-    "a[rel~=bookmark][href], .et_pb_post h2 a[href], a.more-link[href]"
-)
-_OLDER = re.compile(r"older|previous|next|more posts|«|»|›|‹", re.I)
+_POST_LINKS = CSSSelector(", ".join(platforms.POST_LINKS))
+_OLDER = re.compile("|".join(re.escape(word) for word in platforms.OLDER_WORDS), re.I)
+_POST_BODY_CLASSES = frozenset(platforms.POST_BODY_CLASSES)
+_LISTING_BODY_CLASSES = frozenset(platforms.LISTING_BODY_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,8 @@ def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
     tree = lxml_html.document_fromstring(html_text or "<html></html>")
     body_classes = set((tree.find("body").get("class", "") if tree.find("body") is not None else "").split())
     og_type = "".join(tree.xpath('//meta[@property="og:type"]/@content')).strip().lower()
-    is_post = bool(body_classes & {"single", "single-post"}) or (
-        og_type == "article" and not body_classes & {"blog", "archive", "home", "search"}
+    is_post = bool(body_classes & _POST_BODY_CLASSES) or (
+        og_type == platforms.POST_OG_TYPE and not body_classes & _LISTING_BODY_CLASSES
     )
     posts: list[str] = []
     listings: list[str] = []
@@ -91,12 +90,17 @@ def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
             _add(listings, urljoin(url, link.get("href", "")), hosts)
         for link in tree.xpath("//a[@href]"):
             href = urljoin(url, link.get("href", ""))
-            if _LISTING_PAGE.search(urlsplit(href).path) and (
-                _OLDER.search(link.text_content() or "") or link.get("class", "").find("page") >= 0
-            ):
+            if _LISTING_PAGE.search(urlsplit(href).path) and _is_pagination(link):
                 _add(listings, href, hosts)
     posts = [p for p in posts if not _NOT_POSTS.search(urlsplit(p).path) and p not in listings]
     return Discovery(is_post, tuple(posts), tuple(listings))
+
+
+def _is_pagination(link: lxml_html.HtmlElement) -> bool:
+    """A link to older posts: its words say so, or it is one of the page-number links."""
+    return bool(_OLDER.search(link.text_content() or "")) or (
+        platforms.PAGINATION_CLASS_WORD in link.get("class", "")
+    )
 
 
 def discover_xml(body: bytes, url: str, hosts: frozenset[str]) -> Discovery:
@@ -122,7 +126,7 @@ def discover_xml(body: bytes, url: str, hosts: frozenset[str]) -> Discovery:
             target = (loc.text or "").strip()
             # Only the sitemaps of posts (and pages): not users, tags or categories.
             name = urlsplit(target).path.lower()
-            if "post" in name or "page" in name:
+            if any(word in name for word in platforms.SITEMAP_WORDS):
                 _add(sitemaps, target, hosts)
     elif tag == "urlset":
         for loc in root.iter("{*}loc"):

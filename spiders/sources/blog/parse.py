@@ -27,40 +27,22 @@ from spiders.normalise import (
     text_lines,
 )
 from spiders.records import AnswerRecord, ParsedPost, ParseProblem, PostResult
+from spiders.sources.blog import platforms
+from storage.terms import minute_text
 
 # Page furniture: never part of an answer. Removed from the content root before its text is read.
-_FURNITURE_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "nav", "aside", "footer")
-_FURNITURE_IDS = (
-    *("sidebar", "secondary", "comments", "respond"),
-    *("main-footer", "footer", "main-header", "masthead"),
+FURNITURE = CSSSelector(
+    ", ".join(
+        (
+            *platforms.FURNITURE_TAGS,
+            *(f"#{name}" for name in platforms.FURNITURE_IDS),
+            *(f".{name}" for name in platforms.FURNITURE_CLASSES),
+        )
+    )
 )
-_FURNITURE_CLASSES = (
-    "sidebar",
-    "widget",
-    "widget-area",
-    "et_pb_widget_area",
-    "comments-area",
-    "comment-respond",
-    "commentlist",
-    "comment-list",
-    "sharedaddy",
-    "sd-sharing",
-    "et_social_inline",
-    "et_social_inline_bottom",
-    "share-buttons",
-    "jp-relatedposts",
-    "post-navigation",
-    "nav-links",
-    "related-posts",
-    "yarpp-related",
-    "wp-block-comments",
-)
-_FURNITURE_SELECTORS = [
-    *_FURNITURE_TAGS,
-    *(f"#{name}" for name in _FURNITURE_IDS),
-    *(f".{name}" for name in _FURNITURE_CLASSES),
-]
-FURNITURE = CSSSelector(", ".join(_FURNITURE_SELECTORS))
+_FURNITURE_TAGS = frozenset(platforms.FURNITURE_TAGS)
+_FURNITURE_IDS = frozenset(platforms.FURNITURE_IDS)
+_FURNITURE_CLASSES = frozenset(platforms.FURNITURE_CLASSES)
 
 
 def _is_furniture(node: lxml_html.HtmlElement) -> bool:
@@ -68,35 +50,25 @@ def _is_furniture(node: lxml_html.HtmlElement) -> bool:
     if node.tag in _FURNITURE_TAGS or node.get("id") in _FURNITURE_IDS:
         return True
     classes = node.get("class")
-    return bool(classes) and not set(classes.split()).isdisjoint(_FURNITURE_CLASSES)
+    return bool(classes) and not _FURNITURE_CLASSES.isdisjoint(classes.split())
 
 
-CONTENT_ROOTS = tuple(
-    CSSSelector(selector)
-    for selector in (
-        "article .entry-content",
-        ".entry-content",
-        ".post-content",
-        ".et_pb_post_content",
-        ".post-body",
-        ".entry",
-        "article",
-        "main",
-        "#content",
-        "#main-content",
-    )
-)
+CONTENT_ROOTS = tuple(CSSSelector(selector) for selector in platforms.CONTENT_ROOTS)
 
-# The code that turns a post's tree into records: this module, text normalising, the records.
+# The code that turns a post's tree into records: this module, the platforms' selectors, text
+# normalising, the records.
 PARSER_ID = hashlib.sha256(
-    b"".join(Path(module).read_bytes() for module in (__file__, normalise.__file__, records.__file__))
+    b"".join(
+        Path(module).read_bytes()
+        for module in (__file__, platforms.__file__, normalise.__file__, records.__file__)
+    )
 ).hexdigest()
 _CANONICAL = etree.XPath('//head/link[@href][contains(concat(" ", @rel, " "), " canonical ")]')
-_PUBLISHED_META = etree.XPath('/html/head/meta[@property="article:published_time"]')
-_PUBLISHED_META_ANYWHERE = etree.XPath('//meta[@property="article:published_time"]')
-_TITLES_AT = tuple(CSSSelector(selector) for selector in ("h1.entry-title", "article h1", "h1", "title"))
-_TIMES = CSSSelector("article time[datetime]")
-_PUBLISHED = CSSSelector(".post-meta .published, .published")
+_PUBLISHED_META = etree.XPath(f'/html/head/meta[@property="{platforms.PUBLISHED_META_PROPERTY}"]')
+_PUBLISHED_META_ANYWHERE = etree.XPath(f'//meta[@property="{platforms.PUBLISHED_META_PROPERTY}"]')
+_TITLES_AT = tuple(CSSSelector(selector) for selector in platforms.TITLES)
+_TIMES = CSSSelector(platforms.PUBLISHED_TIMES)
+_PUBLISHED = CSSSelector(", ".join(platforms.PUBLISHED_TEXT))
 _SEPARATOR = re.compile(r"^\s*[=]{5,}\s*$")
 _INTRO = re.compile(
     r"^(?P<minister>[^,]+?),\s+(?P<body>.+?),?\s+has provided the following answers?\s+to\s+"
@@ -319,11 +291,9 @@ def _parse_email_block(block: list[TextLine]) -> list[AnswerRecord]:
         raise _Unreadable(f"answer {main_uin} is cut off: no 'Date and time of answer' line", main_uin)
     if not answer_lines:
         raise _Unreadable(f"answer {main_uin}: the answer text is empty", main_uin)
-    date_match = _ANSWER_DATE.match(stamp)
-    assert date_match is not None
     try:
-        answered = parse_date(date_match["date"])
-        answered_at = parse_time_of_day(answered, date_match["time"]) if date_match["time"] else None
+        answered = parse_date(stamp["date"])
+        answered_at = parse_time_of_day(answered, stamp["time"]) if stamp["time"] else None
         tabled_dates = [parse_date(entry.tabled or "") for entry in entries]
     except ValueError as error:
         raise _Unreadable(f"answer {main_uin}: {error}", main_uin) from None
@@ -423,8 +393,9 @@ def _question_text(entry: _Entry) -> str:
 
 def _read_answer(
     lines: list[TextLine], intro_minister: str | None
-) -> tuple[str | None, list[TextLine], str | None]:
-    """Read "Answer:", the minister's line, the answer paragraphs and the date-and-time line."""
+) -> tuple[str | None, list[TextLine], re.Match[str] | None]:
+    """Read "Answer:", the minister's line, the answer paragraphs and the date-and-time line
+    (None when the answer is cut off before it)."""
     minister: str | None = None
     body: list[TextLine] = []
     i = 0
@@ -440,8 +411,8 @@ def _read_answer(
             minister = lines[i].text.rstrip(": ")
             i += 1
     for line in lines[i:]:
-        if _ANSWER_DATE.match(line.text):
-            return minister, body, line.text
+        if stamp := _ANSWER_DATE.match(line.text):
+            return minister, body, stamp
         body.append(line)
     return minister, body, None
 
@@ -510,4 +481,4 @@ def _parse_hansard_paste(lines: list[TextLine]) -> list[AnswerRecord]:
 
 def answered_at_text(value: datetime | None) -> str | None:
     """Format an answer time as the JSON contract wants it: YYYY-MM-DDTHH:MM."""
-    return value.strftime("%Y-%m-%dT%H:%M") if value else None
+    return minute_text(value) if value else None

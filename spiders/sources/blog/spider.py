@@ -10,8 +10,8 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
-from spiders.base import PqwatchSpider, content_type_of, header, now
-from spiders.pipelines import load_from_store
+from spiders.base import PqwatchSpider, content_type_of, header
+from spiders.pipelines import PageMark, stored_page_fingerprints
 from spiders.records import PageFetched, PageGone, PageUnchanged
 from spiders.sources.blog.discover import (
     clean_url,
@@ -22,7 +22,7 @@ from spiders.sources.blog.discover import (
     site_hosts,
 )
 from spiders.sources.blog.parse import read_post
-from storage.record import load_page_fingerprints
+from storage.terms import SourceKind, utcnow
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -52,12 +52,12 @@ class BlogSpider(PqwatchSpider):
         self.hosts = site_hosts(self.start_urls)
         self.allowed_domains = sorted(self.hosts | {f"www.{host}" for host in self.hosts})
         self.canonical_seen: set[str] = set()
-        # Canonical URL -> (content fingerprint, answers) as stored: an equal page is not re-read.
-        self.page_fingerprints: dict[str, tuple[str, int]] = {}
+        # Canonical URL -> its content fingerprint and answer count as stored: an equal page is not re-read.
+        self.page_fingerprints: dict[str, PageMark] = {}
 
     async def start(self) -> AsyncIterator[Request]:
         """Request every start URL; what each is decides how it is read."""
-        self.page_fingerprints = load_from_store(self.settings["PQWATCH_DB_URL"], load_page_fingerprints)
+        self.page_fingerprints = stored_page_fingerprints(self.settings["PQWATCH_DB_URL"])
         for url in self.start_urls:
             yield Request(url, callback=self.parse_any, errback=self.on_error, meta={"start": True})
 
@@ -105,7 +105,7 @@ class BlogSpider(PqwatchSpider):
         if response.status in (404, 410):
             self.crawler.stats.inc_value("pqwatch/dead_links")
             log.warning("gone (%s): %s", response.status, response.url)
-            yield PageGone("blog", clean_url(response.url), response.status, now())
+            yield PageGone(SourceKind.BLOG, clean_url(response.url), response.status, utcnow())
             return
         if not self.readable(response):
             return
@@ -129,10 +129,10 @@ class BlogSpider(PqwatchSpider):
         headers = response.headers
         etag, last_modified = header(headers, b"ETag"), header(headers, b"Last-Modified")
         stored = self.page_fingerprints.get(canonical)
-        if stored is not None and stored[0] == page.fingerprint:
+        if stored is not None and stored.fingerprint == page.fingerprint:
             # The content region is what it was when its answers were recorded: furniture changed.
-            self.crawler.stats.inc_value("pqwatch/answers_unchanged", stored[1])
-            yield PageUnchanged(canonical, response.url, etag, last_modified, now())
+            self.crawler.stats.inc_value("pqwatch/answers_unchanged", stored.answers)
+            yield PageUnchanged(canonical, response.url, etag, last_modified, utcnow())
             return
         result = page.parse()
         if result.problems:
@@ -141,7 +141,7 @@ class BlogSpider(PqwatchSpider):
             return  # the whole post waits for a parser that reads it: never half-stored
         answers = result.post.answers
         yield PageFetched(
-            source_kind="blog",
+            source_kind=SourceKind.BLOG,
             url=canonical,
             fetched_url=response.url,
             answers=answers,
@@ -149,7 +149,7 @@ class BlogSpider(PqwatchSpider):
             content_type=content_type_of(response),
             etag=etag,
             last_modified=last_modified,
-            fetched_at=now(),
+            fetched_at=utcnow(),
             source_date=result.post.published,
             # Why only when every answer is dated: an undated copy is matched to its question
             # afresh each time (a later official record may place it), so it is always re-read.

@@ -7,7 +7,7 @@ contributions, each opened by a "§" permalink. Pure: HTML text and URL in, reco
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from lxml import html as lxml_html
@@ -22,6 +22,7 @@ from spiders.normalise import (
     text_lines,
 )
 from spiders.records import AnswerRecord
+from storage.terms import House
 
 # Page chrome. The "Back to ... / Forward to ..." section links come after the last answer and
 # would otherwise read as its closing paragraph.
@@ -61,8 +62,10 @@ class _Contribution:
 
 @dataclass
 class _Group:
-    questions: list[_Contribution] = field(default_factory=list)
-    answer: _Contribution | None = None
+    """Questions printed together and the one answer that follows them."""
+
+    questions: list[_Contribution]
+    answer: _Contribution
 
 
 def parse_historic_hansard(html_text: str, url: str) -> list[AnswerRecord]:
@@ -81,11 +84,10 @@ def parse_historic_hansard(html_text: str, url: str) -> list[AnswerRecord]:
         raise ValueError(f"{url}: not a historic Hansard written-answers page (no 'HC/HL Deb' citation)")
     body = text[citation.end() :] if citation else text
     body = _strip_column_markers(body, citation)
-    house = {"HC": "Commons", "HL": "Lords"}.get(citation["house"]) if citation else None
+    house = {"HC": House.COMMONS, "HL": House.LORDS}.get(citation["house"]) if citation else None
     heading = _heading(root, tree)
     records = []
     for group in _groups(_contributions(text_lines(body)), url):
-        assert group.answer is not None
         try:
             holding, answer_lines = _holding(group.answer)
         except ValueError as error:
@@ -218,22 +220,23 @@ def _name_like(text: str) -> bool:
 def _groups(contributions: list[_Contribution], url: str) -> list[_Group]:
     """Pair the questions with the answer that follows them (several questions may share one)."""
     groups: list[_Group] = []
-    current = _Group()
+    questions: list[_Contribution] = []
+    answer: _Contribution | None = None
     for contribution in contributions:
         if contribution.is_question:
-            if current.answer is not None:
-                groups.append(current)
-                current = _Group()
-            current.questions.append(contribution)
-        elif current.answer is not None:
-            current.answer.lines += contribution.lines  # the answer goes on after a table or a break
-        elif current.questions:
-            current.answer = contribution  # the first contribution after the questions answers them
-    if current.questions and current.answer is None:
-        raise ValueError(
-            f"{url}: the question {join_lines(current.questions[-1].lines)[:60]!r} has no answer"
-        )
-    return groups + ([current] if current.questions else [])
+            if answer is not None:
+                groups.append(_Group(questions, answer))
+                questions, answer = [], None
+            questions.append(contribution)
+        elif answer is not None:
+            answer.lines += contribution.lines  # the answer goes on after a table or a break
+        elif questions:
+            answer = contribution  # the first contribution after the questions answers them
+    if questions and answer is None:
+        raise ValueError(f"{url}: the question {join_lines(questions[-1].lines)[:60]!r} has no answer")
+    if answer is not None:
+        groups.append(_Group(questions, answer))
+    return groups
 
 
 def _question_parts(question: _Contribution) -> list[tuple[str, str]]:

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
-from spiders.base import PqwatchSpider, content_type_of, header, now
+from spiders.base import PqwatchSpider, content_type_of, header
 from spiders.records import PageFetched, PageGone
 from spiders.sources.pages.kinds import PAGE_KINDS, page_kind
+from storage.terms import utcnow
 
 
 class PagesSpider(PqwatchSpider):
@@ -40,7 +41,7 @@ class PagesSpider(PqwatchSpider):
             return
         if response.status in (404, 410) and kind is not None:
             self.crawler.stats.inc_value("pqwatch/dead_links")
-            yield PageGone(kind, response.url, response.status, now())
+            yield PageGone(kind, response.url, response.status, utcnow())
             return
         if kind is None:
             self.error(response.url, "not a written-question page or a historic Hansard page")
@@ -65,5 +66,5 @@ class PagesSpider(PqwatchSpider):
             content_type=content_type_of(response),
             etag=header(response.headers, b"ETag"),
             last_modified=header(response.headers, b"Last-Modified"),
-            fetched_at=now(),
+            fetched_at=utcnow(),
         )

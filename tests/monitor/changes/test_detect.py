@@ -7,11 +7,12 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from monitor.changes.detect import KINDS, detect_changes
+from monitor.changes.detect import detect_changes
 from monitor.changes.diff import render_diff_text, word_diff
 from monitor.queries.views import change_events
 from storage.models import ChangeEvent
 from storage.record import record_gone, record_page
+from storage.terms import ChangeKind
 from tests.support.helpers import ANSWER, URL
 
 T = [datetime(2026, 11, d, 9, 0) for d in range(1, 6)]
@@ -26,7 +27,7 @@ def _crawl(sessions, answers, at, url=URL):
 
 def _kinds(sessions) -> list[tuple[str, str | None]]:
     with sessions() as s:
-        return [(e["kind"], e["field"]) for e in change_events(s)]
+        return [(e.kind, e.field) for e in change_events(s)]
 
 
 def test_a_first_sighting_is_new_and_a_recrawl_says_nothing(sessions):
@@ -63,7 +64,7 @@ def test_a_moved_time_of_answer_on_the_same_day_is_a_date_change(sessions):
     _crawl(sessions, [replace(ANSWER, answered_at=datetime(2021, 9, 21, 17, 2))], T[1])
     with sessions() as s:
         event = list(change_events(s))[-1]
-    assert (event["kind"], event["field"], event["old"], event["new"]) == (
+    assert (event.kind, event.field, event.old, event.new) == (
         "answer_date_changed",
         "answered_at",
         "2021-09-21T15:56",
@@ -137,7 +138,7 @@ def test_official_state_changes_have_their_own_kinds(sessions):
     assert kinds[0] == "new"
     assert {"holding_replaced", "regrouped", "corrected", "withdrawn"} <= set(kinds)
     assert "answer_text_changed" not in kinds  # a replaced holding answer or correction says so
-    assert set(kinds) <= set(KINDS)
+    assert set(kinds) <= set(ChangeKind)
 
 
 def test_word_diff_keeps_whitespace_and_marks_only_what_changed():
@@ -169,11 +170,11 @@ def test_a_blog_copy_that_disagrees_with_the_official_record_is_reported_once(se
     _record_as(sessions, "api", "https://api.example/questions/1", official, T[1])
     _record_as(sessions, "api", "https://api.example/questions/1", official, T[2])  # unchanged
     with sessions() as s:
-        events = [e for e in change_events(s) if e["kind"] == "sources_disagree"]
-    assert [(e["field"], e["old"], e["new"], e["source_url"]) for e in events] == [
+        events = [e for e in change_events(s) if e.kind == "sources_disagree"]
+    assert [(e.field, e.old, e.new, e.source_url) for e in events] == [
         ("answer_text", official.answer_text, ANSWER.answer_text, URL)
     ]
-    assert events[0]["detail"] == {"official_url": "https://api.example/questions/1", "official_kind": "api"}
+    assert events[0].detail == {"official_url": "https://api.example/questions/1", "official_kind": "api"}
 
 
 def test_formatting_differences_between_copies_are_not_a_disagreement(sessions):
@@ -198,9 +199,9 @@ def test_a_correction_event_names_the_date_and_the_correcting_minister(sessions)
     )
     _record_as(sessions, "api", "https://api.example/questions/1", corrected, T[1])
     with sessions() as s:
-        event = next(e for e in change_events(s) if e["kind"] == "corrected")
-    assert (event["old"], event["new"]) == (ANSWER.answer_text, corrected.answer_text)
-    assert event["detail"] == {"date_corrected": "2021-10-01", "correcting_member": "Lord Sharpe of Epsom"}
+        event = next(e for e in change_events(s) if e.kind == "corrected")
+    assert (event.old, event.new) == (ANSWER.answer_text, corrected.answer_text)
+    assert event.detail == {"date_corrected": "2021-10-01", "correcting_member": "Lord Sharpe of Epsom"}
 
 
 def test_a_question_first_seen_with_a_holding_answer_says_so(sessions):
@@ -231,7 +232,7 @@ def test_versions_read_in_small_rounds_give_the_same_events_as_one_round(session
     with sessions.begin() as s:
         found = detect_changes(s, now=T[4])
     with sessions() as s:
-        events = sorted((e["uin"], e["kind"], e["field"]) for e in change_events(s))
+        events = sorted((e.uin, e.kind, e.field) for e in change_events(s))
     assert found == len(events)
     assert events == [
         ("HL2472", "answer_text_changed", "answer_text"),

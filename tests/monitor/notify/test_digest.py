@@ -369,7 +369,7 @@ def test_immediate_subscribers_get_one_mail_per_batch_of_new_changes(sessions):
 def test_a_scheduled_crawl_job_crawls_detects_and_mails_immediate_subscribers(
     site, db_url, tmp_path, monkeypatch
 ):
-    from monitor.scheduler import crawl_job
+    from monitor.jobs import crawl_job
 
     config = tmp_path / "pqwatch.toml"
     config.write_text(f'[[blog]]\nname = "local"\nstart_urls = ["{site.url}/"]\n')

@@ -8,11 +8,20 @@ from dataclasses import replace
 
 import pytest
 
-from monitor.notify.model import DigestContext
-from monitor.notify.render import render_confirmation, render_digest, template_environment, trim_diff
+from monitor.notify.model import SECTIONS, DigestContext
+from monitor.notify.render import (
+    KIND_LABELS,
+    render_confirmation,
+    render_digest,
+    template_environment,
+    trim_diff,
+)
+from storage.terms import ChangeKind
 from tests.support.helpers import BASE, FIXTURES, context_of, every_section_items, one_item_context
 
 GOLDEN = FIXTURES / "golden"
+
+
 def assert_golden(name: str, actual: str) -> None:
     """Compare rendered output with a golden file, exactly."""
     expected = (GOLDEN / name).read_text(encoding="utf-8")
@@ -26,6 +35,12 @@ def test_digest_with_every_section_matches_golden_text_and_html() -> None:
     mail = render_digest(context_of(every_section_items()))
     assert_golden("digest.txt", mail.text)
     assert_golden("digest.html", mail.html)
+
+
+def test_every_change_kind_has_one_digest_section_and_a_label() -> None:
+    placed = [kind for _title, kinds in SECTIONS.values() for kind in kinds]
+    assert sorted(placed) == sorted(ChangeKind) and len(placed) == len(set(placed))
+    assert set(KIND_LABELS) == set(ChangeKind)
 
 
 def test_confirmation_matches_golden_text_and_html() -> None:

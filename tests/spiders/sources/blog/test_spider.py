@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import update
 
 from monitor.cli.commands import main
-from monitor.crawl.runner import CrawlOptions, _crawl_command, crawl_processes, run_blog_crawl
+from monitor.crawl.processes import _crawl_command, crawl_processes
+from monitor.crawl.runner import CrawlOptions, run_blog_crawl
 from monitor.demo.site import LocalSite
 from storage.db import open_database
 from storage.models import PageFingerprint
@@ -281,7 +282,7 @@ def test_changes_since_filters_by_detection_time(site, db_url, capfd):
 def test_a_blog_crawl_shared_by_two_processes_stores_what_one_process_stores(
     site, db_url, capfd, monkeypatch
 ):
-    monkeypatch.setattr("monitor.crawl.runner.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("monitor.crawl.processes.os.cpu_count", lambda: 2)
     args = [
         "--db",
         db_url,
@@ -318,7 +319,7 @@ def test_a_blog_crawl_shared_by_two_processes_stores_what_one_process_stores(
 
 
 def test_only_a_blog_crawl_allowed_several_requests_is_shared_and_the_site_sees_the_same_load(monkeypatch):
-    monkeypatch.setattr("monitor.crawl.runner.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("monitor.crawl.processes.os.cpu_count", lambda: 2)
     assert [crawl_processes("blog", n) for n in (1, 2, 3, 8)] == [1, 2, 2, 2]
     assert crawl_processes("parliament", 8) == 1 and crawl_processes("pages", 8) == 1
     command = _crawl_command("blog", "sqlite://", {}, CrawlOptions(delay=1.5), 1, 2, Path("c.json"))
@@ -334,8 +335,8 @@ def test_an_interrupted_crawl_leaves_no_crawl_process_running(db_url, monkeypatc
         started.append(real_popen([sys.executable, "-c", "import time; time.sleep(20)"]))
         return started[-1]
 
-    monkeypatch.setattr("monitor.crawl.runner.subprocess.Popen", popen)
-    monkeypatch.setattr("monitor.crawl.runner.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("monitor.crawl.processes.subprocess.Popen", popen)
+    monkeypatch.setattr("monitor.crawl.processes.os.cpu_count", lambda: 2)
     real_wait = real_popen.wait
     calls = []
 

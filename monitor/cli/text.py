@@ -1,0 +1,90 @@
+"""What the command line prints: JSON documents, the CSV export and the history text."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any, Protocol, TextIO
+
+from monitor.changes.diff import render_diff_text, word_diff
+from monitor.queries.views import CONTENT_NAMES, QuestionHistory, QuestionView, VersionView, iso, utc_text
+from storage.terms import VersionStatus
+
+EXPORT_COLUMNS = ("house", "uin", "date_tabled", *CONTENT_NAMES, "sources", "version_count", "removed")
+# What `history --diff` shows of a version: word diffs of the texts, old -> new of these fields.
+DIFF_TEXTS = ("question_text", "answer_text")
+DIFF_FIELDS = ("date_answered", "answered_at", "answering_member", "answering_body")
+
+
+class JsonView(Protocol):
+    """A typed view with its contract form."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The view as the command line prints it."""
+        ...
+
+
+def write_json(views: Iterable[JsonView], out: TextIO) -> None:
+    """Print views as one JSON array (one-space indent, UTF-8 kept), then a newline."""
+    json.dump([view.as_json() for view in views], out, ensure_ascii=False, indent=1)
+    out.write("\n")
+
+
+def export_row(view: QuestionView) -> dict[str, Any]:
+    """One question as a CSV row: the JSON form, with lists joined by spaces."""
+    row = view.as_json()
+    row["grouped_with"] = " ".join(view.grouped_with)
+    row["sources"] = " ".join(source.url for source in view.sources)
+    return row
+
+
+def write_export_csv(views: Iterable[QuestionView], out: TextIO) -> None:
+    """Print the current views as CSV with a header of EXPORT_COLUMNS."""
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for view in views:
+        writer.writerow(export_row(view))
+
+
+def history_lines(history: Iterable[QuestionHistory], diff: bool = False) -> Iterator[str]:
+    """The lines of `pqwatch history`: each question, each version, and what it says (or, with
+    `diff`, what changed since the same source's previous present version)."""
+    for question in history:
+        yield f"{question.house} {question.uin} tabled {question.date_tabled or 'unknown'}"
+        previous: dict[tuple[str, str], VersionView] = {}
+        for version in question.versions:
+            yield (
+                f"  v{version.seq} {utc_text(version.observed_at)} {version.status:<8}"
+                f" {version.source_kind} {version.source_url}"
+            )
+            key = (version.source_kind, version.source_url)
+            before = previous.get(key)
+            if version.status != VersionStatus.PRESENT:
+                continue
+            if diff and before is not None:
+                yield from _changed_lines(before, version)
+            else:
+                answered = iso(version.answered_at) or iso(version.date_answered) or "-"
+                yield (
+                    f"    answered {answered} by {version.answering_member or '-'}"
+                    f" ({version.answering_body or '-'})"
+                )
+            previous[key] = version
+
+
+def _changed_lines(before: VersionView, version: VersionView) -> Iterator[str]:
+    for name in DIFF_TEXTS:
+        old, new = getattr(before, name), getattr(version, name)
+        if old != new:
+            yield f"    {name}: {render_diff_text(word_diff(old, new))}"
+    for name in DIFF_FIELDS:
+        old, new = _shown(getattr(before, name)), _shown(getattr(version, name))
+        if old != new:
+            yield f"    {name}: {old} -> {new}"
+
+
+def _shown(value: object) -> object:
+    """A field's value as the contract prints it (dates and times in ISO form)."""
+    return iso(value) if isinstance(value, date) else value

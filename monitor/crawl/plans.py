@@ -1,0 +1,93 @@
+"""What to crawl: the sources of the config with their spider arguments, and a backfill of past
+answered dates in resumable chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from monitor.config import Settings
+from monitor.crawl.processes import BLOG_SPIDER
+from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
+from spiders.registry import KINDS
+from spiders.sources.api.windows import Window, routine_windows, window
+from storage.terms import SourceKind, utcnow
+
+if TYPE_CHECKING:  # the database layer is imported late: a manual crawl starts its processes first
+    from sqlalchemy.orm import Session, sessionmaker
+
+API_SPIDER = KINDS[SourceKind.API].spider
+
+
+def parliament_args(
+    api_base: str,
+    windows: list[Window],
+    house: str | None,
+    full_refresh: bool,
+    refresh_days: int,
+) -> dict[str, Any]:
+    """The parliament spider's arguments."""
+    return {
+        "api_base": api_base,
+        "windows": windows,
+        "house": house or "",
+        "full_refresh": full_refresh,
+        "refresh_days": refresh_days,
+    }
+
+
+def configured_crawls(settings: Settings, today: date) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every source of the config as name -> (spider, arguments): the API's routine run and
+    each blog."""
+    routine = parliament_args(settings.api_base, routine_windows(today), None, False, settings.refresh_days)
+    # "parliament" is the config's name for the API source ([parliament], the scheduler's job id).
+    crawls: dict[str, tuple[str, dict[str, Any]]] = {"parliament": (API_SPIDER, routine)}
+    for blog in settings.blogs:
+        crawls[blog.name] = (
+            BLOG_SPIDER,
+            {"start_urls": list(blog.start_urls), "max_listing_pages": blog.max_listing_pages},
+        )
+    return crawls
+
+
+def run_backfill(
+    sessions: sessionmaker[Session],
+    db_url: str,
+    args: dict[str, Any],
+    start: date,
+    end: date,
+    options: CrawlOptions,
+    chunk_days: int = 7,
+    report: Callable[[str], None] = print,
+) -> bool:
+    """Crawl answered dates from start to end in chunks, resuming after the last finished chunk.
+
+    Returns False when a chunk failed; a rerun starts again at that chunk."""
+    from storage.models import CrawlState
+
+    key = f"backfill:{args['api_base']}:{args['house'] or 'Bicameral'}:{start}:{end}"
+    with sessions() as session:
+        state = session.get(CrawlState, key)
+        resume = date.fromisoformat(state.value) + timedelta(days=1) if state else start
+    if resume > start:
+        report(f"backfill resumes at {resume} (done up to {resume - timedelta(days=1)})")
+    day = resume
+    while day <= end:
+        last = min(day + timedelta(days=chunk_days - 1), end)
+        chunk = {**args, "windows": [window("answered", day, last)]}
+        result = run_crawl(sessions, db_url, API_SPIDER, chunk, options)
+        report(f"backfill {day}..{last}: {summary_line(result)}")
+        if result.failed:
+            report(f"backfill stopped at {day}; run the same command again to resume there")
+            return False
+        with sessions.begin() as session:
+            state = session.get(CrawlState, key)
+            now = utcnow()
+            if state is None:
+                session.add(CrawlState(name=key, value=last.isoformat(), updated_at=now))
+            else:
+                # A resumable job's bookmark, not history: moving it forward is right.
+                state.value, state.updated_at = last.isoformat(), now
+        day = last + timedelta(days=1)
+    return True

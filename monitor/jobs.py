@@ -1,0 +1,52 @@
+"""The scheduled jobs: plain functions with plain arguments, which the scheduler runs (its job
+store keeps a reference to each by module path, "monitor.jobs:crawl_job") and the CLI and the
+tests call directly. Each reads the settings and opens the database itself, since a job may run
+in a scheduler started long before."""
+
+from __future__ import annotations
+
+import logging
+
+from monitor.config import load_settings
+from monitor.crawl.plans import configured_crawls
+from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
+from monitor.notify.digest import mailer_for, send_due_digests
+from storage.db import open_database
+from storage.terms import Frequency, utcnow
+
+log = logging.getLogger("pqwatch.run")
+
+
+def crawl_job(source: str) -> dict[str, int]:
+    """Crawl one configured source in a subprocess, detect changes, send immediate digests."""
+    settings = load_settings()
+    sessions = open_database(settings.db_url)
+    options = CrawlOptions(
+        delay=settings.download_delay,
+        concurrency=settings.concurrency_per_host,
+        retry_base_delay=settings.retry_base_delay,
+        timeout=settings.download_timeout,
+    )
+    spider, args = configured_crawls(settings, utcnow().date())[source]
+    result = run_crawl(sessions, settings.db_url, spider, args, options)
+    log.info("crawl %s: %s", source, summary_line(result))
+    if result.events:
+        digest_job(Frequency.IMMEDIATE)
+    return result.counts
+
+
+def digest_job(frequency: str) -> None:
+    """Send every digest of one frequency ("immediate", "daily", "weekly") that is due now."""
+    settings = load_settings()
+    sessions = open_database(settings.db_url)
+    frequency = Frequency(frequency)
+    run = send_due_digests(sessions, mailer_for(settings, sessions), utcnow(), frequency=frequency)
+    log.info(
+        "digest %s: %d sent, %d already sent, %d with nothing to report, %d failed, %d suppressed",
+        frequency,
+        run.sent,
+        run.skipped_already_sent,
+        run.nothing_to_report,
+        run.failed,
+        run.suppressed,
+    )
