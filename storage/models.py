@@ -104,6 +104,10 @@ class Version(Base):
     attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     # When the source says it was written (a blog post's date); not content, so not hashed.
     source_date: Mapped[date | None] = mapped_column(Date)
+    # The parser that derived this content from the raw body (its code's fingerprint); None for
+    # versions stored before parsers were recorded. A new parser's reading of the same body is a
+    # re-baseline, not a change.
+    parser: Mapped[str | None] = mapped_column(String(64))
 
     question: Mapped[Question] = relationship(back_populates="versions")
     source: Mapped[Source] = relationship()
@@ -151,8 +155,52 @@ class ChangeEvent(Base):
     source_kind: Mapped[str] = mapped_column(String(16))  # a SourceKind
     source_url: Mapped[str] = mapped_column(String(2048))
     detected_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # A mass change's events wait under a hold until an operator releases or discards them.
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), index=True)
 
     question: Mapped[Question] = relationship()
+
+
+class DetectedVersion(Base):
+    """A version change detection has read: every committed version is read exactly once, however
+    late its transaction commits (a cursor on ids would skip a version committed behind it)."""
+
+    __tablename__ = "detected_versions"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    detected_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Hold(Base):
+    """The events of a mass change (a large share of one source's answers changing or vanishing in
+    one run), kept from digests until an operator releases or discards them."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_kind: Mapped[str] = mapped_column(String(16))  # a SourceKind
+    source: Mapped[str] = mapped_column(String(2048))  # the source's name or site
+    reason: Mapped[str] = mapped_column(Text)  # one line: what share changed
+    event_count: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="held")  # a HoldState
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PendingChange(Base):
+    """A change a source seems to show but that waits for confirmation before it is stored: an
+    answer missing from a page that still reads as its post, an official record that lost its
+    text. Confirmed by a later crawl (a day later at least), it becomes a version; undone, it goes."""
+
+    __tablename__ = "pending_changes"
+    __table_args__ = (UniqueConstraint("source_id", "question_id", name="uq_pending_change"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    reason: Mapped[str] = mapped_column(String(16))  # a PendingReason
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
 
 
 class DetectCursor(Base):
@@ -204,6 +252,9 @@ class Subscriber(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Events up to this id existed when the subscription began: digests start after them.
     start_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    # Part of every manage and unsubscribe link; raised on unsubscribe and re-subscribe, so a link
+    # issued before stops working.
+    link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UsedToken(Base):
@@ -237,3 +288,18 @@ class OutboxMail(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Bounce(Base):
+    """A delivery status notification read by `pqwatch bounces`: a hard bounce suppresses the
+    address, soft ones are counted over a window."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # a BounceKind
+    status: Mapped[str | None] = mapped_column(String(16))  # the RFC 3463 status, e.g. 5.1.1
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    # The notification's own Message-ID: the same one read twice counts once.
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)

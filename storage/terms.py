@@ -85,6 +85,31 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
+    # The hand-over to the mail server began but its end was never recorded (a killed run): the
+    # mail may or may not have gone, so it is reported and its changes go into the next digest.
+    INTERRUPTED = "interrupted"
+
+
+class HoldState(StrEnum):
+    """Where a held mass change stands (`holds.state`)."""
+
+    HELD = "held"  # kept from digests, waiting for the operator
+    RELEASED = "released"  # the operator let its events go to digests
+    DISCARDED = "discarded"  # the operator said it was not real: its events are never mailed
+
+
+class PendingReason(StrEnum):
+    """Why a change waits for confirmation (`pending_changes.reason`)."""
+
+    MISSING = "missing"  # an answer missing from a page that still reads as its post
+    EMPTIED = "emptied"  # an official record whose answer text went empty
+
+
+class BounceKind(StrEnum):
+    """What a delivery status notification says of an address (`bounces.kind`)."""
+
+    HARD = "hard"  # a permanent failure of the address itself (RFC 3463 5.1.x, 5.2.1)
+    SOFT = "soft"  # a temporary or non-address failure (mailbox full, 4.x.x)
 
 
 # Parliament's record starts in 1803 (historic Hansard); a date before it is a misparse.
