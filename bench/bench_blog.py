@@ -68,7 +68,10 @@ def bench_crawl(n_posts: int, concurrency: int, db_url: str) -> dict[str, dict[s
             site.requests.clear()
             started = time.perf_counter()
             result = run_blog_crawl(
-                sessions, db_url, [site.url + "/"], CrawlOptions(delay=0, concurrency=concurrency)
+                sessions,
+                db_url,
+                [site.url + "/"],
+                CrawlOptions(delay=0, concurrency=concurrency, allow_private_addresses=True),
             )
             wall = time.perf_counter() - started
             with sessions() as session:

@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    options = CrawlOptions(delay=0, concurrency=args.concurrency)
+    options = CrawlOptions(delay=0, concurrency=args.concurrency, allow_private_addresses=True)
     figures: dict[str, object] = {"questions": args.questions, "concurrency": args.concurrency}
     with tempfile.TemporaryDirectory(prefix="pqwatch-bench-") as folder, ApiStandIn() as api:
         db_url = f"sqlite:///{folder}/parliament.sqlite3"

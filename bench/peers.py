@@ -206,7 +206,8 @@ def row(label: str, generation: int, usage: Usage, **extra: Any) -> dict[str, An
 
 def pqwatch_env() -> dict[str, str]:
     """pqwatch's environment: no download delay (the --db, --delay and --concurrency flags do the rest)."""
-    return {**os.environ, "PQWATCH_DOWNLOAD_DELAY": "0"}
+    # The sample blog is on 127.0.0.1, which the SSRF guard refuses unless told.
+    return {**os.environ, "PQWATCH_DOWNLOAD_DELAY": "0", "PQWATCH_ALLOW_PRIVATE_ADDRESSES": "1"}
 
 
 def pqwatch_crawl(ctx: Context, label: str, generation: int) -> dict[str, Any]:

@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("EXTENSIONS", {}, priority="cmdline")
     settings.set("SPIDER_MODULES", [], priority="cmdline")
+    settings.set("PQWATCH_ALLOW_PRIVATE_ADDRESSES", "1", priority="cmdline")  # the site is on 127.0.0.1
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(FetchOnly)
     urls = [args.base + path for path in args.paths.read_text().split()]

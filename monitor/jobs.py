@@ -9,6 +9,7 @@ import logging
 
 from monitor.config import load_settings
 from monitor.crawl.plans import configured_crawls
+from monitor.crawl.processes import HostBusy, kill_running_crawls
 from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
 from monitor.notify.digest import mailer_for, send_due_digests
 from storage.db import open_database
@@ -28,7 +29,11 @@ def crawl_job(source: str) -> dict[str, int]:
         timeout=settings.download_timeout,
     )
     spider, args = configured_crawls(settings, utcnow().date())[source]
-    result = run_crawl(sessions, settings.db_url, spider, args, options)
+    try:
+        result = run_crawl(sessions, settings.db_url, spider, args, options)
+    except HostBusy as error:  # another crawl of the host (a manual one, another scheduler) runs
+        log.error("crawl %s: %s", source, error)
+        return {"errors": 1}
     log.info("crawl %s: %s", source, summary_line(result))
     if result.events:
         digest_job(Frequency.IMMEDIATE)
@@ -41,12 +46,10 @@ def digest_job(frequency: str) -> None:
     sessions = open_database(settings.db_url)
     frequency = Frequency(frequency)
     run = send_due_digests(sessions, mailer_for(settings, sessions), utcnow(), frequency=frequency)
-    log.info(
-        "digest %s: %d sent, %d already sent, %d with nothing to report, %d failed, %d suppressed",
-        frequency,
-        run.sent,
-        run.skipped_already_sent,
-        run.nothing_to_report,
-        run.failed,
-        run.suppressed,
-    )
+    # One line either way; a run that did not do its job says so at error level.
+    (log.info if run.ok else log.error)("digest %s: %s", frequency, run.summary())
+
+
+def stop_running_crawls() -> int:
+    """Kill every crawl process this process is running (a scheduler that lost its lock)."""
+    return kill_running_crawls()

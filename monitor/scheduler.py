@@ -1,13 +1,17 @@
 """`pqwatch run`: the scheduler daemon. Wiring only — every job is a plain function in
 `monitor.jobs` that the CLI and the tests call too. APScheduler 3 keeps its jobs in the same
 database; one scheduler holds a lock (a PostgreSQL advisory lock, or a file lock beside a SQLite
-database) so two never run at once."""
+database) so two never run at once, and checks every few seconds that it still holds it: one that
+lost it (its lock connection killed) kills its crawls and exits at once, since another scheduler
+may already have taken over."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +35,8 @@ log = logging.getLogger("pqwatch.run")
 LOCK_KEY = 7926_2472  # the advisory lock pqwatch's scheduler holds on PostgreSQL
 DIGEST_TICK_MINUTES = 10
 MISFIRE_GRACE = 3600  # a job up to an hour late still runs (once: coalesced)
+LOCK_CHECK_SECONDS = 2.0  # how often a running scheduler checks that it still holds its lock
+LOCK_LOST_STATUS = 3  # the exit status of a scheduler that lost its lock
 
 
 class LockHeld(RuntimeError):
@@ -81,8 +87,10 @@ def schedules(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def leader_lock(db_url: str) -> Iterator[None]:
-    """Hold the one-scheduler lock for as long as the block runs; LockHeld when another has it."""
+def leader_lock(db_url: str) -> Iterator[Callable[[], str | None]]:
+    """Hold the one-scheduler lock for as long as the block runs; LockHeld when another has it.
+
+    Yields a check to call now and then: None while the lock is held, else why it is lost."""
     url = make_url(db_url)
     if url.get_backend_name() == "postgresql":
         engine = create_db_engine(db_url)
@@ -90,39 +98,107 @@ def leader_lock(db_url: str) -> Iterator[None]:
         try:
             if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar():
                 raise LockHeld("another pqwatch scheduler is running on this database")
-            yield
+            connection.commit()  # a session-level lock: it outlives the transaction
+
+            def still_held() -> str | None:
+                try:
+                    held = connection.execute(_HOLDS_LOCK, {"key": LOCK_KEY}).scalar()
+                    connection.commit()
+                except Exception as error:  # any failure of the lock's own connection loses the lock
+                    return f"its lock connection failed ({type(error).__name__})"
+                return None if held else "its advisory lock is no longer held"
+
+            yield still_held
         finally:
             connection.close()  # closing the session releases the advisory lock
             engine.dispose()
         return
     path = Path(url.database or "pqwatch.sqlite3").resolve()
-    lock = FileLock(str(path) + ".scheduler.lock")
+    lock_path = Path(str(path) + ".scheduler.lock")
+    lock = FileLock(str(lock_path))
     try:
         lock.acquire(timeout=0)
     except Timeout:
         raise LockHeld(f"another pqwatch scheduler is running on {path}") from None
+
+    def file_still_held() -> str | None:
+        # A removed lock file lets another scheduler lock a new one under the same name.
+        return None if lock.is_locked and lock_path.exists() else f"its lock file {lock_path} is gone"
+
     try:
-        yield
+        yield file_still_held
     finally:
         lock.release()
+
+
+_HOLDS_LOCK = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND objsubid = 1"
+    " AND ((classid::bigint << 32) | objid::bigint) = :key)"
+)
+
+
+class LockWatch:
+    """Call `still_held` every `interval` seconds in a daemon thread; on the first loss, call
+    `on_lost` with the reason once and stop watching."""
+
+    def __init__(
+        self,
+        still_held: Callable[[], str | None],
+        on_lost: Callable[[str], None],
+        interval: float = LOCK_CHECK_SECONDS,
+    ) -> None:
+        self.still_held, self.on_lost, self.interval = still_held, on_lost, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="pqwatch-lock-watch", daemon=True)
+
+    def start(self) -> LockWatch:
+        """Begin watching."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching (before the lock is released, so no check races the release)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            reason = self.still_held()
+            if reason is not None:
+                self.on_lost(reason)
+                return
 
 
 def run_daemon(settings: Settings) -> int:
     """Run the scheduler until SIGTERM or Ctrl-C; return the exit status."""
     open_database(settings.db_url)  # migrate before any job runs
-    with leader_lock(settings.db_url):
+    with leader_lock(settings.db_url) as still_held:
         scheduler = build_scheduler(settings)
 
         def stop(signum: int, _frame: object) -> None:
             log.warning("signal %d: stopping after the running jobs finish", signum)
             scheduler.shutdown(wait=False)
 
+        def fence(reason: str) -> None:
+            # Why at once and hard: another scheduler may hold the lock already, so no job of this
+            # one may write another row; a running job's thread cannot be stopped but the process can.
+            log.error("lost the scheduler lock: %s; stopping and killing the running crawls", reason)
+            scheduler.shutdown(wait=False)
+            jobs.stop_running_crawls()
+            logging.shutdown()
+            os._exit(LOCK_LOST_STATUS)
+
         signal.signal(signal.SIGTERM, stop)
         log.warning("pqwatch scheduler running: %s", ", ".join(j.name for j in scheduler.get_jobs()))
+        watch = LockWatch(still_held, fence).start()
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             pass
+        finally:
+            watch.stop()
     log.warning("pqwatch scheduler stopped")
     return 0
 

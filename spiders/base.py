@@ -6,35 +6,101 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from scrapy import Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from spiders.decode import UndecodableError, decode_html
+from spiders.decode import UndecodableError, decode_body
 
 log = logging.getLogger("pqwatch.crawl")
+
+
+# Scrapy's own log lines that a pqwatch error line replaces (shown again with -v): the traceback
+# of a spider callback's exception, and the size cap's warnings.
+_REPLACED_LOGS = {
+    "scrapy.core.scraper": ("Spider error processing",),
+    "scrapy.core.downloader.handlers.http11": ("larger than download max size",),
+    "scrapy.downloadermiddlewares.httpcompression": ("exceeded DOWNLOAD_MAXSIZE",),
+}
+
+
+class _Replaced(logging.Filter):
+    """Drop the Scrapy log records a pqwatch error line already says."""
+
+    def __init__(self, markers: tuple[str, ...]) -> None:
+        super().__init__()
+        self.markers = markers
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not any(marker in message for marker in self.markers)
 
 
 class PqwatchSpider(Spider):
     """A spider whose errors are counted in `pqwatch/errors` and logged one line each."""
 
+    failed_urls: set[str]  # the URLs an error was counted for, so none is reported twice
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failed_urls = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        """Build the spider and count an exception raised in one of its callbacks as an error."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        if crawler.settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
+            for name, markers in _REPLACED_LOGS.items():
+                scrapy_log = logging.getLogger(name)
+                if not any(isinstance(f, _Replaced) for f in scrapy_log.filters):
+                    scrapy_log.addFilter(_Replaced(markers))
+        return spider
+
+    def on_spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """Count a parser crash (an exception in a callback) as an error, on one line."""
+        if spider is not self:
+            return
+        url = getattr(response, "url", None) or "?"
+        self.error(url, f"parser crashed: {failure.type.__name__}: {failure.getErrorMessage()}")
+
     def on_error(self, failure: Failure) -> None:
         """Count a request that failed: network error, 5xx after retries, size cap, refusal."""
         request = failure.request  # type: ignore[attr-defined]
+        cap = request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
         if failure.check(HttpError):
             self.error(request.url, f"HTTP {failure.value.response.status} after retries")
         elif failure.check(IgnoreRequest):
-            return  # already counted and explained where it was refused
+            message = failure.getErrorMessage()
+            if "DOWNLOAD_MAXSIZE" in message:
+                self.error(
+                    request.url,
+                    f"could not fetch: the body decompresses to more than the size cap ({cap} bytes)",
+                )
+            elif "robots.txt" in message and request.meta.get("start"):
+                self.error(request.url, "refused: robots.txt forbids this start URL")
+            # else: already counted and explained where it was refused
+        elif failure.check(DownloadCancelledError, CancelledError):
+            self.error(request.url, f"could not fetch: the body is larger than the size cap ({cap} bytes)")
         else:
             reason = failure.getErrorMessage() or failure.type.__name__
             self.error(request.url, f"could not fetch: {reason}")
 
     def error(self, url: str, reason: str) -> None:
         """Count one error and log it on one line."""
+        self.failed_urls.add(url)
         self.crawler.stats.inc_value("pqwatch/errors")
         log.error("%s: %s", url, reason)
+
+    def extraction_failure(self, url: str, why: str) -> None:
+        """Count a page that answered but carries no content (a challenge or maintenance page, an
+        empty body): an error, never a removal."""
+        self.crawler.stats.inc_value("pqwatch/extraction_failures")
+        self.error(url, f"extraction failure: {why}")
 
     def readable(self, response: Response) -> bool:
         """Say whether a response is a page to read: not 304/404/410, and text of some kind."""
@@ -51,12 +117,8 @@ class PqwatchSpider(Spider):
 
     def decode(self, response: Response) -> str | None:
         """Return the body as text, or None (an error counted) when its bytes are not text."""
-        charset = None
-        content_type = content_type_of(response) or ""
-        if "charset=" in content_type:
-            charset = content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'")
         try:
-            text, note = decode_html(response.body, charset)
+            text, note = decode_body(response.body, content_type_of(response))
         except UndecodableError as error:
             self.error(response.url, str(error))
             return None

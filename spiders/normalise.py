@@ -41,6 +41,24 @@ _CHAR_MAP = str.maketrans(
         "\r": None,
     }
 )
+
+
+def _c1_replacement(code: int) -> str | None:
+    """What a C1 control character (U+0080-U+009F) is stored as: the character windows-1252 puts
+    at that byte (then mapped as that character is), or nothing where windows-1252 has none."""
+    try:
+        meant = bytes([code]).decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    mapped = _CHAR_MAP.get(ord(meant), meant)
+    return mapped if isinstance(mapped, str) or mapped is None else chr(mapped)
+
+
+# Why: no C1 control character is ever stored. Text that carries one almost always met
+# windows-1252 bytes read as Latin-1 on the way (U+0092 for "’", U+0096 for "–"), so each is
+# mapped to the character those bytes meant; the five bytes windows-1252 leaves undefined are
+# dropped.
+_CHAR_MAP.update({code: _c1_replacement(code) for code in range(0x80, 0xA0)})
 # The characters _CHAR_MAP changes, found by one regex scan (str.translate with a dict is slow).
 _MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in _CHAR_MAP) + "]")
 _SPACES = re.compile(r"[ \f\v]+")
@@ -59,7 +77,24 @@ def normalise_text(text: str | None) -> str:
 
 
 def _map_char(found: re.Match[str]) -> str:
-    return _CHAR_MAP[ord(found.group())] or ""
+    mapped = _CHAR_MAP[ord(found.group())]
+    return mapped if isinstance(mapped, str) else ""
+
+
+class TooDeepError(ValueError):
+    """A document nested deeper than the HTML parser reads: what lies below was dropped."""
+
+
+def html_document(html_text: str) -> lxml_html.HtmlElement:
+    """Parse a whole HTML page; raise TooDeepError when the parser cut a tree too deep to read."""
+    parser = lxml_html.HTMLParser()
+    tree = lxml_html.document_fromstring(html_text if html_text.strip() else "<html></html>", parser=parser)
+    # Why: libxml2 stops descending at its depth limit (256) and silently drops the rest of the
+    # document, which would read as answers removed; only its error log tells.
+    for entry in parser.error_log:
+        if "excessive depth" in entry.message.lower():
+            raise TooDeepError(f"the page is nested deeper than the HTML parser reads ({entry.message})")
+    return tree
 
 
 @dataclass(frozen=True)

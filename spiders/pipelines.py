@@ -21,8 +21,10 @@ from storage.record import (
     PageMark,
     PageOutcome,
     Validators,
+    forget_fingerprint,
     load_fingerprints,
     load_page_fingerprints,
+    load_source_urls,
     load_validators,
     record_gone,
     record_page,
@@ -42,6 +44,7 @@ __all__ = [
     "load_from_store",
     "stored_list_fingerprints",
     "stored_page_fingerprints",
+    "stored_source_urls",
     "stored_validators",
 ]
 
@@ -79,6 +82,11 @@ def stored_page_fingerprints(db_url: str) -> dict[str, PageMark]:
     return load_from_store(db_url, load_page_fingerprints)
 
 
+def stored_source_urls(db_url: str, kind: SourceKind) -> list[str]:
+    """The URLs of every source of this kind that has stored a version."""
+    return load_from_store(db_url, lambda session: load_source_urls(session, kind))
+
+
 def stored_list_fingerprints(db_url: str) -> dict[int, ListMark]:
     """What the API list last said of each question, and when its detail was read, by API id."""
     return load_from_store(db_url, load_fingerprints)
@@ -106,7 +114,17 @@ class StoragePipeline:
                 self._store_unchanged()
         elif isinstance(item, PageFetched):
             outcome = self._transaction(lambda session: self._record(session, item), item.url)
-            if outcome is not None:
+            if outcome is not None and outcome.extraction_failed:
+                self.stats.inc_value("pqwatch/extraction_failures")
+                self.stats.inc_value("pqwatch/errors")
+                log.error(
+                    "%s: extraction failure: %s; %d answers were stored, none recorded",
+                    item.url,
+                    item.doubt or "the page does not read as the post",
+                    outcome.stored_before,
+                )
+            elif outcome is not None:
+                self.stats.inc_value("pqwatch/answers_pending", outcome.pending)
                 self.stats.inc_value("pqwatch/answers_new", outcome.first_versions)
                 self.stats.inc_value("pqwatch/answers_changed", outcome.changed_versions)
                 self.stats.inc_value("pqwatch/answers_unchanged", outcome.unchanged)
@@ -137,14 +155,22 @@ class StoragePipeline:
             validator_url=item.fetched_url if item.keeps_validators else None,
             source_date=item.source_date,
             complete=item.complete,
+            parser=item.parser,
+            reads_as_post=item.reads_as_post,
         )
+        if outcome.extraction_failed:
+            return outcome  # nothing of the page is kept: the next crawl reads it afresh
+        # Why forget the fingerprints while a change waits: an unchanged page (or list entry) is
+        # not re-read, and the change would never be confirmed.
         if item.source_kind == SourceKind.BLOG:
-            remember_page_fingerprint(
-                session, item.url, item.page_fingerprint, len(item.answers), item.fetched_at
-            )
+            fingerprint = None if outcome.pending else item.page_fingerprint
+            remember_page_fingerprint(session, item.url, fingerprint, len(item.answers), item.fetched_at)
         if item.list_fingerprint is not None:
             api_id, fingerprint = item.list_fingerprint
-            remember_fingerprint(session, api_id, fingerprint, item.fetched_at)
+            if outcome.pending:
+                forget_fingerprint(session, api_id)
+            else:
+                remember_fingerprint(session, api_id, fingerprint, item.fetched_at)
         return outcome
 
     def _store_unchanged(self) -> None:

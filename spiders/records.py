@@ -90,6 +90,11 @@ class PageFetched:
     keeps_validators: bool = True  # False: a source fetched without conditional requests
     list_fingerprint: tuple[int, str] | None = None  # (API id, what its list entry said)
     page_fingerprint: str | None = None  # a blog post's content fingerprint, kept when stable
+    parser: str | None = None  # the PARSER_ID of the parser that read the answers
+    # False: the page does not read as the post it stood for (no content region, no title or
+    # canonical link, no text), so answers missing from it are an extraction failure, not removals
+    reads_as_post: bool = True
+    doubt: str | None = None  # why it does not read as the post, for the log line
 
 
 @dataclass(frozen=True)

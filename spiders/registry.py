@@ -37,9 +37,21 @@ class KindSpec:
     """One kind of stored source (`sources.kind`)."""
 
     spider: str  # the SpiderSpec name that crawls it
-    parser: str  # "module:function", the pure parser of its pages or records
+    # "module:parse_body": re-derives a stored raw body's records, `(body, url) -> records`;
+    # the module's PARSER_ID fingerprints the code that does it
+    parser: str
     official: bool  # Parliament's own record (else a republished copy)
     rank: int  # 0 wins: a question's current view takes each field from the best-ranked copy
+
+    @property
+    def parser_module(self) -> str:
+        """The module of the kind's parser."""
+        return self.parser.partition(":")[0]
+
+    def parser_id(self) -> str:
+        """The current PARSER_ID of the kind's parser (imports the parser)."""
+        parser_id: str = importlib.import_module(self.parser_module).PARSER_ID
+        return parser_id
 
 
 SPIDERS: dict[str, SpiderSpec] = {
@@ -53,12 +65,10 @@ SPIDERS: dict[str, SpiderSpec] = {
 }
 
 KINDS: dict[SourceKind, KindSpec] = {
-    SourceKind.API: KindSpec("parliament", "spiders.sources.api.parse:parse_question", True, 0),
-    SourceKind.HTML: KindSpec("pages", "spiders.sources.pages.parse_html:parse_wq_detail_page", True, 1),
-    SourceKind.HANSARD: KindSpec(
-        "pages", "spiders.sources.pages.parse_hansard:parse_historic_hansard", True, 2
-    ),
-    SourceKind.BLOG: KindSpec("blog", "spiders.sources.blog.parse:parse_post", False, 3),
+    SourceKind.API: KindSpec("parliament", "spiders.sources.api.parse:parse_body", True, 0),
+    SourceKind.HTML: KindSpec("pages", "spiders.sources.pages.parse_html:parse_body", True, 1),
+    SourceKind.HANSARD: KindSpec("pages", "spiders.sources.pages.parse_hansard:parse_body", True, 2),
+    SourceKind.BLOG: KindSpec("blog", "spiders.sources.blog.parse:parse_body", False, 3),
 }
 
 # Official kinds, best first: the copy a blog copy is compared with.
@@ -73,8 +83,14 @@ def rank(kind: str) -> int:
     return spec.rank if spec is not None else len(KINDS)
 
 
-def load_parser(kind: SourceKind) -> Callable[..., Any]:
-    """Import and return the parser of a source kind."""
+def load_parser(kind: SourceKind) -> Callable[..., tuple[Any, ...]]:
+    """Import and return the parser of a source kind: `parse_body(body, url, content_type=None)`,
+    a stored raw body's AnswerRecords; ValueError when the body is unreadable."""
     module, _, function = KINDS[kind].parser.partition(":")
-    parser: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    parser: Callable[..., tuple[Any, ...]] = getattr(importlib.import_module(module), function)
     return parser
+
+
+def parser_id(kind: SourceKind) -> str:
+    """The current PARSER_ID of a source kind's parser: what its new versions record."""
+    return KINDS[kind].parser_id()

@@ -28,6 +28,8 @@ COUNTS = (
     "answers_changed",
     "answers_unchanged",
     "answers_removed",
+    "answers_pending",
+    "extraction_failures",
     "errors",
 )
 

@@ -1,6 +1,9 @@
 """Scrapy settings: polite and secure by default. The CLI overrides delay and concurrency."""
 
+import os
+
 from spiders.registry import SPIDERS
+from spiders.safety import ALLOW_PRIVATE_ENV
 
 BOT_NAME = "pqwatch"
 SPIDER_MODULES = [spec.module for spec in SPIDERS.values()]
@@ -10,6 +13,8 @@ USER_AGENT = "pqwatch/0.1 (written-answers change monitor; +https://github.com/p
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Keeps that limit at a delay of 0, which Scrapy's own downloader does not (see the class).
+DOWNLOADER = "spiders.middlewares.PoliteDownloader"
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -25,6 +30,16 @@ CONCURRENT_ITEMS = 1
 # Secure: certificates checked, only http(s), no remote control, sizes capped.
 DOWNLOAD_VERIFY_CERTIFICATES = True
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# The SSRF guard: only public addresses, checked by the resolver Twisted's HostnameEndpoint asks
+# at every connection (redirects included). It guards the HTTP/1.1 handler, named here so a
+# Scrapy default changing to another handler cannot bypass it.
+DOWNLOAD_HANDLERS_BASE = {
+    "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+    "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+}
+TWISTED_DNS_RESOLVER = "spiders.middlewares.GuardedResolver"
+# Tests and the demo set it (they crawl 127.0.0.1); see spiders.safety.ALLOW_PRIVATE_ENV.
+PQWATCH_ALLOW_PRIVATE_ADDRESSES = os.environ.get(ALLOW_PRIVATE_ENV, "")
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19 turns on an HTTP server that runs the Python code posted to it; never here.
 REMOTE_CONTROL_ENABLED = False
@@ -35,6 +50,8 @@ REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # After OffsiteMiddleware (50), before robots.txt (100): a refused URL costs no request.
+    "spiders.middlewares.RefusePrivateAddresses": 60,
     "spiders.middlewares.BackoffRetry": 550,  # in place of Scrapy's RetryMiddleware
     "spiders.middlewares.ConditionalRequests": 560,
     # Above RedirectMiddleware (600): sees a 3xx before it is followed.

@@ -13,8 +13,21 @@ from typing import Protocol
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Body, HttpValidator, ListFingerprint, PageFingerprint, Question, Source, Version
-from storage.terms import VersionStatus
+from storage.models import (
+    Body,
+    HttpValidator,
+    ListFingerprint,
+    PageFingerprint,
+    PendingChange,
+    Question,
+    Source,
+    Version,
+)
+from storage.terms import PendingReason, VersionStatus
+
+# How long a suspect change (an answer missing from its post, an official text gone empty) waits
+# before a crawl that still shows it confirms it: at least this long after it was first seen.
+CONFIRM_AFTER = timedelta(days=1)
 
 # The fields of a version that make its content; the hash covers exactly these.
 CONTENT_FIELDS = (
@@ -116,12 +129,17 @@ class ListMark:
 
 @dataclass(frozen=True)
 class PageOutcome:
-    """What recording one page did: versions written, unchanged answers, removals."""
+    """What recording one page did: versions written, unchanged answers, removals, changes left
+    waiting for confirmation, or nothing at all because the page failed to read."""
 
     first_versions: int = 0  # answers this source had not shown before
     changed_versions: int = 0  # answers whose content differs from this source's latest
     unchanged: int = 0
     removed: int = 0
+    pending: int = 0  # suspect changes (PendingChange rows) still waiting for a later crawl
+    # True: the page dropped answers but does not read as its post: nothing was recorded
+    extraction_failed: bool = False
+    stored_before: int = 0  # the answers this source showed before (for an extraction failure)
 
 
 def content_hash(answer: AnswerFields) -> str:
@@ -162,10 +180,19 @@ def record_page(
     validator_url: str | None = None,
     source_date: date | None = None,
     complete: bool = True,
+    parser: str | None = None,
+    reads_as_post: bool = True,
 ) -> PageOutcome:
-    """Record one fetched page: a version per changed answer, a removal per answer it dropped
-    (only when the page is `complete`, i.e. shows everything this source carries), and the
-    page's validators under `validator_url` (None: a source without conditional requests).
+    """Record one fetched page: a version per changed answer (each noting the `parser` that read
+    it), a removal per answer it dropped (only when the page is `complete`, i.e. shows everything
+    this source carries), and the page's validators under `validator_url` (None: a source without
+    conditional requests).
+
+    Suspect changes wait for confirmation (a PendingChange) instead of a version: an answer
+    missing from a page that still `reads_as_post`, and an answer text gone empty (not withdrawn).
+    A crawl at least CONFIRM_AFTER after the first sighting that still shows it stores it; the
+    answer or its text coming back undoes it. A page that drops answers and does not read as its
+    post records nothing (`extraction_failed`).
 
     The caller owns the transaction, so a page is stored whole or not at all.
     """
@@ -183,8 +210,7 @@ def record_page(
             else {}
         )
         seen: set[int] = set()
-        first = changed = unchanged = 0
-        body_key: str | None = None
+        read: list[tuple[Question, AnswerFields]] = []
         for answer in answers:
             question = (
                 shown.get((answer.house, answer.uin, answer.date_tabled)) if answer.date_tabled else None
@@ -194,6 +220,25 @@ def record_page(
             if question.id in seen:
                 continue  # the same question twice on one page: the first copy counts
             seen.add(question.id)
+            read.append((question, answer))
+        present = [v for v in latest.values() if v.status == VersionStatus.PRESENT]
+        dropped = [v for v in present if v.question_id not in seen] if complete else []
+        if dropped and not reads_as_post:
+            # Why: a challenge, maintenance or error page in place of the post says nothing
+            # about its answers; recording it would mail every one of them as removed.
+            return PageOutcome(extraction_failed=True, stored_before=len(present))
+        waiting = (
+            {
+                p.question_id: p
+                for p in session.scalars(select(PendingChange).where(PendingChange.source_id == source.id))
+            }
+            if latest
+            else {}
+        )
+        first = changed = unchanged = pending = 0
+        body_key: str | None = None
+        for question, answer in read:
+            held = waiting.pop(question.id, None)
             digest = content_hash(answer)
             previous = latest.get(question.id)
             if (
@@ -202,7 +247,16 @@ def record_page(
                 and previous.content_hash == digest
             ):
                 unchanged += 1
+                if held is not None:
+                    session.delete(held)  # what was missing or emptied is back as it was
                 continue
+            if _emptied(previous, answer):
+                if not _confirmed(held, PendingReason.EMPTIED, observed_at):
+                    _hold(session, held, source.id, question.id, PendingReason.EMPTIED, observed_at)
+                    pending += 1
+                    continue
+            if held is not None:
+                session.delete(held)  # confirmed now, or superseded by a real change
             if body is not None and body_key is None:
                 body_key = store_body(session, body, content_type)
             session.add(
@@ -215,6 +269,7 @@ def record_page(
                     content_hash=digest,
                     body_sha256=body_key,
                     source_date=source_date,
+                    parser=parser,
                     **{name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS},
                 )
             )
@@ -222,12 +277,64 @@ def record_page(
                 first += 1
             else:
                 changed += 1
-        dropped = [v for qid, v in latest.items() if qid not in seen] if complete else []
-        removed = _record_removals(session, dropped, observed_at)
+        confirmed: list[Version] = []
+        for version in dropped:
+            held = waiting.pop(version.question_id, None)
+            if _confirmed(held, PendingReason.MISSING, observed_at):
+                session.delete(held)
+                confirmed.append(version)
+            else:
+                _hold(session, held, source.id, version.question_id, PendingReason.MISSING, observed_at)
+                pending += 1
+        removed = _record_removals(session, confirmed, observed_at)
         if validator_url is not None:
-            refresh_validators(session, [(validator_url, Validators(etag, last_modified))], observed_at)
+            # Why forget them while a change waits: a 304 next time would hide its confirmation.
+            sent = Validators(None, None) if pending else Validators(etag, last_modified)
+            refresh_validators(session, [(validator_url, sent)], observed_at)
         session.flush()
-    return PageOutcome(first, changed, unchanged, removed)
+    return PageOutcome(first, changed, unchanged, removed, pending)
+
+
+def _emptied(previous: Version | None, answer: AnswerFields) -> bool:
+    """An answer text gone empty where this source's latest version had text, not withdrawn."""
+    return (
+        previous is not None
+        and previous.status == VersionStatus.PRESENT
+        and bool((previous.answer_text or "").strip())
+        and not answer.answer_text.strip()
+        and not answer.is_withdrawn
+    )
+
+
+def _confirmed(held: PendingChange | None, reason: PendingReason, observed_at: datetime) -> bool:
+    """A suspect change of this reason first seen at least CONFIRM_AFTER ago, and seen again now."""
+    return held is not None and held.reason == reason and observed_at - held.first_seen >= CONFIRM_AFTER
+
+
+def _hold(
+    session: Session,
+    held: PendingChange | None,
+    source_id: int,
+    question_id: int,
+    reason: PendingReason,
+    observed_at: datetime,
+) -> None:
+    """Note a suspect change as waiting: first sighting, a repeat sighting, or a new reason."""
+    if held is None:
+        session.add(
+            PendingChange(
+                source_id=source_id,
+                question_id=question_id,
+                reason=reason,
+                first_seen=observed_at,
+                last_seen=observed_at,
+            )
+        )
+    elif held.reason != reason:
+        # One row per source and question: a different suspicion starts the wait afresh.
+        held.reason, held.first_seen, held.last_seen = reason, observed_at, observed_at
+    else:
+        held.last_seen = observed_at
 
 
 def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
@@ -237,6 +344,8 @@ def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
     session.execute(delete(PageFingerprint).where(PageFingerprint.url == url))
     if source is None:
         return 0
+    # A 404/410 is a removal at once: nothing waits for confirmation any more.
+    session.execute(delete(PendingChange).where(PendingChange.source_id == source.id))
     removed = _record_removals(session, list(latest_versions(session, source.id).values()), observed_at)
     session.flush()
     return removed
@@ -260,6 +369,12 @@ def _record_removals(session: Session, latest: list[Version], observed_at: datet
         )
         count += 1
     return count
+
+
+def load_pending(session: Session, url: str) -> dict[int, PendingChange]:
+    """Return the changes of the source at `url` waiting for confirmation, by question id."""
+    query = select(PendingChange).join(Source, Source.id == PendingChange.source_id).where(Source.url == url)
+    return {pending.question_id: pending for pending in session.scalars(query)}
 
 
 def latest_versions(session: Session, source_id: int) -> dict[int, Version]:
@@ -401,6 +516,14 @@ def _column_value(value: object) -> object:
     return _plain(value) if isinstance(value, tuple) else value
 
 
+def load_source_urls(session: Session, kind: str) -> list[str]:
+    """Return the URL of every source of this kind that has stored a version."""
+    query = select(Source.url).where(
+        Source.kind == kind, select(Version.id).where(Version.source_id == Source.id).exists()
+    )
+    return list(session.scalars(query))
+
+
 def load_page_fingerprints(session: Session) -> dict[str, PageMark]:
     """Return every page's content fingerprint and answer count, by canonical URL."""
     rows = session.execute(select(PageFingerprint.url, PageFingerprint.fingerprint, PageFingerprint.answers))
@@ -430,6 +553,11 @@ def load_fingerprints(session: Session) -> dict[int, ListMark]:
         select(ListFingerprint.api_id, ListFingerprint.fingerprint, ListFingerprint.refreshed_at)
     )
     return {api_id: ListMark(fingerprint, refreshed) for api_id, fingerprint, refreshed in rows}
+
+
+def forget_fingerprint(session: Session, api_id: int) -> None:
+    """Forget a question's list fingerprint, so that the next crawl reads its detail again."""
+    session.execute(delete(ListFingerprint).where(ListFingerprint.api_id == api_id))
 
 
 def remember_fingerprint(session: Session, api_id: int, fingerprint: str, refreshed_at: datetime) -> None:

@@ -33,6 +33,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'pqwatch.sqlite3'}"
         return
+    yield from _pg_schema()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for what only PostgreSQL has (advisory locks, killed backends):
+    such a test fails, never skips, without PQWATCH_TEST_PG_URL."""
+    if not PG_URL:
+        pytest.fail("this test needs PostgreSQL: set PQWATCH_TEST_PG_URL (CI does)")
+    yield from _pg_schema()
+
+
+def _pg_schema() -> Iterator[str]:
+    """Make a fresh schema, yield its URL, drop it afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(_pg_schema_url("public"))
     with admin.begin() as connection:
@@ -67,3 +81,9 @@ def site():
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries back off for hundredths of a second in tests, not seconds."""
     monkeypatch.setenv("PQWATCH_RETRY_BASE_DELAY", "0.01")
+
+
+@pytest.fixture(autouse=True)
+def private_addresses_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crawls may reach 127.0.0.1 in tests (crawl subprocesses inherit it); the guard's tests undo it."""
+    monkeypatch.setenv("PQWATCH_ALLOW_PRIVATE_ADDRESSES", "1")

@@ -116,6 +116,24 @@ def test_the_checker_catches_each_kind_of_broken_rule(tmp_path: Path) -> None:
     assert offenders == {name.removesuffix(".py").replace("/", ".") for name in planted}, found
 
 
+def cross_test_imports(root: Path = ROOT) -> list[str]:
+    """Every import, in a test module, of another tests module that is not under tests.support."""
+    broken = []
+    for path in sorted((root / "tests").rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[:2] == ("tests", "support") or path.name == "conftest.py":
+            continue
+        name = ".".join(relative.with_suffix("").parts)
+        for target in sorted(imported_modules(path, root)):
+            if target.startswith("tests.") and target.split(".")[1] != "support":
+                broken.append(f"{name} imports {target}: shared test helpers live in tests/support")
+    return broken
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    assert cross_test_imports() == []
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     """The wheel `pip install .` would install, built offline from the tracked files."""

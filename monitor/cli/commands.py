@@ -8,9 +8,11 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from monitor.config import ConfigError, Settings, check_http_url, load_settings
 from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill
+from monitor.crawl.processes import HostBusy
 from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
 from monitor.notify.errors import SubscriptionError
 from spiders.registry import SPIDERS
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="pages: a questions-statements.parliament.uk detail page or a historic Hansard page",
     )
+    crawl.add_argument("--any-host", action="store_true", help="pages: allow --url off the official hosts")
     crawl.add_argument(
         "--max-pages", type=int, default=0, metavar="N", help="walk at most N listing pages (default: all)"
     )
@@ -110,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("subscribers", help="list subscribers")
 
+    restore = commands.add_parser("restore", help="restore a suppressed subscriber to confirmed")
+    restore.add_argument("email")
+
+    bounces = commands.add_parser("bounces", help="read delivery status notifications (RFC 3464)")
+    bounces.add_argument("path", metavar="FILE|DIR", help="an mbox file or a Maildir folder")
+
     digest = commands.add_parser("digest", help="send every digest that is due now")
     digest.add_argument("--frequency", choices=FREQUENCIES)
     digest.add_argument("--dry-run", action="store_true", help="print what would be sent")
@@ -120,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
 
     commands.add_parser("demo", help="the whole cycle offline, on bundled sample pages")
+
+    commands.add_parser("reparse", help="re-derive stored answers from their raw bodies (after an upgrade)")
+    held = commands.add_parser("held", help="list mass changes held from digests, or decide one")
+    held.add_argument("action", nargs="?", choices=("release", "discard"))
+    held.add_argument("hold", nargs="?", type=int, metavar="N")
+    held.add_argument("--format", choices=("json", "text"), default="text")
+    status = commands.add_parser("status", help="holds waiting and the last change detection")
+    status.add_argument("--format", choices=("json", "text"), default="text")
     return parser
 
 
@@ -164,6 +181,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(
                 f"--url {url!r} is not a written-question detail page or a historic Hansard page"
             )
+        if not (args.any_host or official_page_url(url)):
+            raise UsageError(f"--url {url!r} is not on an official Parliament host (--any-host allows it)")
     if args.start_url and args.source != "blog":
         raise UsageError("--start-url needs a source: pqwatch crawl blog --start-url URL")
     if args.source == "blog" and not args.start_url:
@@ -206,10 +225,32 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         sessions = open_database(settings.db_url)
     failed = False
     for spider, spider_args in jobs:
-        result = run_crawl(sessions, settings.db_url, spider, spider_args, options)
+        try:
+            result = run_crawl(sessions, settings.db_url, spider, spider_args, options)
+        except HostBusy as error:  # the crawl could not do its job: 1, not the 2 of bad input
+            print(f"{spider}: crawl failed: {error}")
+            failed = True
+            continue
         print(f"{spider}: {summary_line(result)}")
         failed = failed or result.failed
     return 1 if failed else 0
+
+
+# The hosts `crawl pages --url` reads without --any-host (path prefix "" means any path).
+OFFICIAL_PAGE_HOSTS = {
+    "questions-statements.parliament.uk": "",
+    "hansard.parliament.uk": "",
+    "publications.parliament.uk": "",
+    "api.parliament.uk": "/historic-hansard/",
+}
+
+
+def official_page_url(url: str) -> bool:
+    """Say whether url is an official Parliament page: https on one of OFFICIAL_PAGE_HOSTS."""
+    parts = urlsplit(url)
+    prefix = OFFICIAL_PAGE_HOSTS.get((parts.hostname or "").lower())
+    on_host = parts.scheme == "https" and parts.port in (None, 443) and prefix is not None
+    return on_host and parts.path.startswith(prefix or "")
 
 
 def _windows(args: argparse.Namespace) -> list[Window]:
@@ -261,7 +302,7 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     since = parse_since(args.since) if args.since else None
     sessions = open_database(settings.db_url)
     with sessions() as session:
-        events = list(change_events(session, since))
+        events = list(change_events(session, since, include_held=True))
     if args.format == "json":
         write_json(events, sys.stdout)
         return 0
@@ -339,6 +380,38 @@ def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Restore a suppressed subscriber to confirmed (an error when it is not suppressed)."""
+    from monitor.notify.subscriptions import restore
+    from storage.db import open_database
+
+    sessions = open_database(settings.db_url)
+    with sessions.begin() as session:
+        email = restore(session, args.email, utcnow()).email
+    print(f"{email}: restored to confirmed; digests resume with the changes from now on")
+    return 0
+
+
+def cmd_bounces(args: argparse.Namespace, settings: Settings) -> int:
+    """Read bounces from an mbox or Maildir: suppress hard bounces, count soft ones."""
+    from pathlib import Path
+
+    from monitor.notify.bounces import BounceError, read_mailbox, record_bounces
+    from storage.db import open_database
+
+    path = Path(args.path)
+    if not (path.is_file() or path.is_dir()):
+        raise UsageError(f"{args.path} is not an mbox file or a Maildir folder")
+    sessions = open_database(settings.db_url)
+    try:
+        with sessions.begin() as session:
+            run = record_bounces(session, read_mailbox(path), utcnow())
+    except BounceError as error:
+        raise UsageError(str(error)) from None
+    print(run.summary())
+    return 0
+
+
 def cmd_subscribers(args: argparse.Namespace, settings: Settings) -> int:
     """List subscribers with their status, frequency and filters."""
     from sqlalchemy import select
@@ -368,12 +441,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     )
     for preview in run.previews:
         print(f"would send to {preview}")
-    print(
-        f"digests: {run.sent} sent, {run.skipped_already_sent} already sent, "
-        f"{run.nothing_to_report} with nothing to report, {run.failed} failed, {run.suppressed} suppressed"
-        + (f", {len(run.previews)} would be sent (dry run)" if args.dry_run else "")
-    )
-    return 1 if run.failed else 0
+    print(run.summary(dry_run=args.dry_run))
+    return 0 if run.ok else 1
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -392,6 +461,66 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.web.app import serve
 
     serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-derive every source's latest stored body with the current parser; 1 if one is unreadable."""
+    from monitor.changes.reparse import reparse
+    from storage.db import open_database
+
+    result = reparse(open_database(settings.db_url))
+    print(result.summary())
+    return 1 if result.unreadable else 0
+
+
+def cmd_held(args: argparse.Namespace, settings: Settings) -> int:
+    """List mass change holds, or release or discard one."""
+    from monitor.changes.holds import HoldError, decide_hold
+    from monitor.cli.text import write_json
+    from monitor.queries.views import holds
+    from storage.db import open_database
+    from storage.terms import HoldState
+
+    if (args.action is None) != (args.hold is None):
+        raise UsageError("held needs both an action and a hold: pqwatch held release N | discard N")
+    sessions = open_database(settings.db_url)
+    if args.action is not None:
+        state = HoldState.RELEASED if args.action == "release" else HoldState.DISCARDED
+        try:
+            with sessions.begin() as session:
+                hold = decide_hold(session, args.hold, state, utcnow())
+                count = hold.event_count
+        except HoldError as error:
+            raise UsageError(str(error)) from None
+        print(f"hold {args.hold}: {count} events {state}")
+        return 0
+    with sessions() as session:
+        views = holds(session)
+    if args.format == "json":
+        write_json(views, sys.stdout)
+        return 0
+    for view in views:
+        print(f"{view.id}  {view.state:<9} {view.created_at:%Y-%m-%d %H:%M}  {view.reason}")
+    if not views:
+        print("no holds")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the holds waiting for a decision and when changes were last detected."""
+    import json
+
+    from monitor.queries.views import monitor_status
+    from storage.db import open_database
+
+    with open_database(settings.db_url)() as session:
+        status = monitor_status(session)
+    if args.format == "json":
+        print(json.dumps(status.as_json(), ensure_ascii=False, indent=1))
+        return 0
+    for line in status.lines():
+        print(line)
     return 0
 
 
@@ -415,7 +544,12 @@ COMMANDS = {
     "subscribe": cmd_subscribe,
     "unsubscribe": cmd_unsubscribe,
     "subscribers": cmd_subscribers,
+    "restore": cmd_restore,
+    "bounces": cmd_bounces,
     "digest": cmd_digest,
     "run": cmd_run,
     "serve": cmd_serve,
+    "reparse": cmd_reparse,
+    "held": cmd_held,
+    "status": cmd_status,
 }

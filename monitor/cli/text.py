@@ -63,6 +63,8 @@ def history_lines(history: Iterable[QuestionHistory], diff: bool = False) -> Ite
             before = previous.get(key)
             if version.status != VersionStatus.PRESENT:
                 continue
+            if version.rebaseline:
+                yield f"    re-baseline: read again by parser {version.parser}, nothing new (not mailed)"
             if diff and before is not None:
                 yield from _changed_lines(before, version)
             else:

@@ -22,6 +22,7 @@ class CrawlResult:
     events: int
     failed: bool
     reason: str | None = None
+    held: str | None = None  # the one line of a mass change held from digests
 
 
 def run_crawl(
@@ -30,12 +31,16 @@ def run_crawl(
     spider: str,
     spider_args: dict[str, Any],
     options: CrawlOptions,
+    *,
+    mass_change_threshold: float | None = None,
 ) -> CrawlResult:
     """Run one spider in its crawl processes, then turn what it stored into change events.
 
     With `sessions` None the database is opened (and migrated) here while the crawl processes
     load; they begin only once it is ready, and a DatabaseError from opening it is raised here
-    (CrawlProcesses says what this and the shared blog crawl buy)."""
+    (CrawlProcesses says what this and the shared blog crawl buy). When the run changed or lost
+    at least `mass_change_threshold` (default: PQWATCH_MASS_CHANGE_THRESHOLD) of its source's
+    answers, its events are held from digests and the crawl fails with the hold's line."""
     with CrawlProcesses(spider, db_url, spider_args, options, gated=sessions is None) as processes:
         if sessions is None:
             from storage.db import open_database
@@ -45,12 +50,24 @@ def run_crawl(
         reports = processes.wait()
     counts = _total_counts(reports)
     reason = _failure_reason(reports)
-    from monitor.changes.detect import detect_changes
+    from monitor.changes.detect import detect
+    from monitor.changes.holds import SourceScope, hold_mass_change
+    from monitor.config import mass_change_threshold as configured_threshold
 
+    threshold = configured_threshold() if mass_change_threshold is None else mass_change_threshold
+    scope = SourceScope.of_crawl(spider, spider_args.get("start_urls") or ())
+    # One transaction: no digest can read the events before their hold is on them.
     with sessions.begin() as session:
-        events = detect_changes(session)
-    failed = bool(reason) or any(report.status for report in reports) or counts.get("errors", 0) > 0
-    return CrawlResult(counts, events, failed, reason)
+        detection = detect(session)
+        mass = hold_mass_change(session, detection, scope, threshold, detection.detected_at)
+    held = None if mass is None else mass.line()
+    failed = (
+        bool(reason)
+        or bool(held)
+        or any(report.status for report in reports)
+        or counts.get("errors", 0) > 0
+    )
+    return CrawlResult(counts, detection.events, failed, reason, held)
 
 
 def _total_counts(reports: list[ProcessReport]) -> dict[str, int]:
@@ -87,10 +104,22 @@ def summary_line(result: CrawlResult) -> str:
     c = result.counts
     if result.reason:
         return f"crawl failed: {result.reason}"
+    if result.held:
+        return result.held
     return (
         f"crawl {'finished with errors' if result.failed else 'finished'}: "
         f"{c.get('pages_fetched', 0)} pages fetched, {c.get('not_modified', 0)} not modified, "
         f"answers {c.get('answers_new', 0)} new / {c.get('answers_changed', 0)} changed / "
-        f"{c.get('answers_removed', 0)} removed, {c.get('dead_links', 0)} dead links, "
-        f"{c.get('errors', 0)} errors; {result.events} change events"
+        f"{c.get('answers_removed', 0)} removed{_waiting(c)}, {c.get('dead_links', 0)} dead links, "
+        f"{c.get('errors', 0)} errors{_failures(c)}; {result.events} change events"
     )
+
+
+def _waiting(counts: dict[str, int]) -> str:
+    pending = counts.get("answers_pending", 0)
+    return f" ({pending} waiting for confirmation a day later)" if pending else ""
+
+
+def _failures(counts: dict[str, int]) -> str:
+    failures = counts.get("extraction_failures", 0)
+    return f" ({failures} pages without their answers)" if failures else ""

@@ -41,7 +41,13 @@ def run_demo(verbose: bool = False) -> int:
                 sessions,
                 db_url,
                 [site.url + "/"],
-                CrawlOptions(delay=0, concurrency=2, progress=sys.stderr.isatty(), verbose=verbose),
+                CrawlOptions(
+                    delay=0,
+                    concurrency=2,
+                    progress=sys.stderr.isatty(),
+                    verbose=verbose,
+                    allow_private_addresses=True,  # the sample blog is on 127.0.0.1
+                ),
             )
             print("      " + summary_line(result))
             failed = failed or result.failed

@@ -1,9 +1,23 @@
 """Digests: which are due, what each says, and sending each exactly once.
 
-A digest covers the matching events after the last one this subscriber was sent (derived from
-the outbox, not kept as a counter). An outbox row per (subscriber, period) under a unique
-constraint is written *before* the mail goes out, so a second run, a second scheduler or a crash
-after sending sends nothing twice (a row a crash leaves in "sending" is never retried)."""
+A digest covers the matching events after the last one this subscriber was *sent* (derived from
+the outbox's "sent" rows, not kept as a counter). An outbox row per (subscriber, period) under a
+unique constraint is written *before* the mail goes out, so a second run, a second scheduler or a
+crash after sending sends nothing twice. Each row moves claimed -> sending -> sent | failed |
+suppressed: "claimed" while the mail is not yet handed over, "sending" from just before the
+transport's send until its outcome is recorded.
+
+A run that dies leaves its row behind. The next run takes a claimed or sending row as left by a
+dead run when it was claimed before that run began (its `created_at`, the claiming run's clock, is
+older than this run's `now`) — rows claimed by this run carry this run's `now`. A claimed row of a
+dead run was never handed over, so it is sent now under the same Message-ID; a sending row of a
+dead run may or may not have reached the server, so it becomes "interrupted": reported (a log
+line, the run's summary, a non-zero exit) and, as only "sent" rows count, its changes go in the
+subscriber's next digest. Taking a row over is a compare-and-set on its status, so two runs never
+both send one row. One scheduler holds the leader lock and a run settles only rows of its own
+frequency, so runs rarely overlap; when two do (two crawls each sending immediate digests, or a
+manual `pqwatch digest` beside the daemon), the later one may report the earlier one's live
+hand-over as interrupted, and that row is put right when the live run records its outcome."""
 
 from __future__ import annotations
 
@@ -11,18 +25,20 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, Update, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Settings
 from monitor.notify.mail import (
+    MailError,
     PermanentFailure,
-    TemporaryFailure,
+    Scope,
     Transport,
     build_message,
     transport_from_url,
@@ -49,25 +65,76 @@ class DigestRun:
     nothing_to_report: int = 0
     failed: int = 0
     suppressed: int = 0
+    interrupted: int = 0  # hand-overs a dead run left unfinished: reported, changes carried
+    resumed: int = 0  # mails a dead run claimed but never handed over, sent by this run
+    stopped: str | None = None  # why the run stopped early (a refusal that is the server's)
     previews: list[str] = field(default_factory=list)
 
+    @property
+    def ok(self) -> bool:
+        """True when the run did all it should: nothing failed, interrupted or stopped it."""
+        return not (self.failed or self.interrupted or self.stopped)
 
-def period_key(frequency: str, send_time: str, now: datetime) -> str | None:
-    """Return the key of the digest period due at `now` (UTC), or None while it is not due yet.
+    def summary(self, dry_run: bool = False) -> str:
+        """The run's one-line summary."""
+        line = (
+            f"digests: {self.sent} sent, {self.skipped_already_sent} already sent, "
+            f"{self.nothing_to_report} with nothing to report, {self.failed} failed, "
+            f"{self.suppressed} suppressed"
+        )
+        if self.interrupted:
+            line += f", {self.interrupted} interrupted (their changes go in the next digest)"
+        if self.resumed:
+            line += f", {self.resumed} of them left unsent by a dead run"
+        if dry_run:
+            line += f", {len(self.previews)} would be sent (dry run)"
+        if self.stopped:
+            line += f"; stopped: {self.stopped}"
+        return line
 
-    Daily digests are due from the send time (Europe/London) each day, weekly ones from the send
-    time each Monday; after downtime the current period is due once, which is the one catch-up."""
-    local = now.replace(tzinfo=UTC).astimezone(LONDON)
-    hours, minutes = (int(part) for part in send_time.split(":"))
-    passed = local.time() >= time(hours, minutes)
-    if frequency == Frequency.DAILY:
-        return f"daily:{local.date()}" if passed else None
-    if frequency == Frequency.WEEKLY:
-        year, week, weekday = local.isocalendar()
-        return f"weekly:{year}-W{week:02d}" if weekday > 1 or passed else None
+
+@dataclass(frozen=True)
+class Period:
+    """One digest period: its key and when it begins (naive UTC)."""
+
+    key: str
+    start: datetime
+
+
+def latest_period(frequency: str, send_time: str, now: datetime) -> Period | None:
+    """The latest period of a daily or weekly digest that has begun by `now` (naive UTC).
+
+    A daily period begins at the send time (Europe/London) each day, a weekly one at the send
+    time each Monday. A digest is due for the latest begun period that has no outbox row yet, so a
+    send time of 23:59 is due from 23:59 until the next one begins (whenever the ticks fall), and
+    after downtime only the latest period is sent: the one catch-up. None for immediate digests."""
     if frequency == Frequency.IMMEDIATE:
-        return "immediate"  # completed with the last event id when there is something to send
+        return None
+    day = now.replace(tzinfo=UTC).astimezone(LONDON).date()
+    if frequency == Frequency.DAILY:
+        start = _period_start(day, send_time)
+        if start > now:
+            day -= timedelta(days=1)
+            start = _period_start(day, send_time)
+        return Period(f"daily:{day}", start)
+    if frequency == Frequency.WEEKLY:
+        monday = day - timedelta(days=day.weekday())
+        start = _period_start(monday, send_time)
+        if start > now:
+            monday -= timedelta(days=7)
+            start = _period_start(monday, send_time)
+        year, week, _ = monday.isocalendar()
+        return Period(f"weekly:{year}-W{week:02d}", start)
     raise ValueError(f"unknown frequency {frequency!r}")
+
+
+def _period_start(day: date, send_time: str) -> datetime:
+    hours, minutes = (int(part) for part in send_time.split(":"))
+    # Why: on the spring change a send time the clocks skip (01:30) is read with the offset
+    # before the change, so it goes an hour later (02:30 BST); on the autumn change a send time
+    # the clocks repeat goes at its first occurrence. Either way one period a day.
+    local = datetime.combine(day, time(hours, minutes), tzinfo=LONDON)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def period_label(key: str) -> str:
@@ -107,12 +174,12 @@ class Mailer:
     base_url: str
     secret: str
 
-    def links(self, email: str) -> tuple[str, str]:
-        """The (unsubscribe, manage) links of one subscriber."""
+    def links(self, email: str, version: int = 0) -> tuple[str, str]:
+        """The (unsubscribe, manage) links of one subscriber at its current link version."""
         base = self.base_url.rstrip("/")
         return (
-            f"{base}/unsubscribe/{make_token(self.secret, email, 'unsubscribe')}",
-            f"{base}/manage/{make_token(self.secret, email, 'manage')}",
+            f"{base}/unsubscribe/{make_token(self.secret, email, 'unsubscribe', version)}",
+            f"{base}/manage/{make_token(self.secret, email, 'manage', version)}",
         )
 
 
@@ -134,16 +201,23 @@ def send_confirmation(
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
             raise ValueError(f"no subscriber {subscriber_id}")
-        email, key = subscriber.email, f"confirm:{subscriber.created_at:%Y%m%dT%H%M%S}"
-    confirm_url = f"{mailer.base_url.rstrip('/')}/confirm/{make_token(mailer.secret, email, 'confirm')}"
-    unsubscribe_url, manage_url = mailer.links(email)
-    mail = render_confirmation(
-        email, confirm_url, mailer.base_url, manage_url=manage_url, unsubscribe_url=unsubscribe_url
-    )
+        key = f"confirm:{subscriber.created_at:%Y%m%dT%H%M%S}"
+        mail = _confirmation_mail(subscriber, mailer)
+        email = subscriber.email
     outcome = _deliver(
         sessions, mailer, subscriber_id, email, key, MailKind.CONFIRM, mail, (None, None, 0), now
     )
     return outcome == OutboxStatus.SENT
+
+
+def _confirmation_mail(subscriber: Subscriber, mailer: Mailer) -> RenderedMail:
+    email, version = subscriber.email, subscriber.link_version
+    token = make_token(mailer.secret, email, "confirm", version)
+    confirm_url = f"{mailer.base_url.rstrip('/')}/confirm/{token}"
+    unsubscribe_url, manage_url = mailer.links(email, version)
+    return render_confirmation(
+        email, confirm_url, mailer.base_url, manage_url=manage_url, unsubscribe_url=unsubscribe_url
+    )
 
 
 def send_due_digests(
@@ -154,8 +228,34 @@ def send_due_digests(
     frequency: str | None = None,
     dry_run: bool = False,
 ) -> DigestRun:
-    """Send every digest due at `now` (optionally of one frequency); a dry run sends nothing."""
+    """Send every digest due at `now` (optionally of one frequency); a dry run sends nothing.
+
+    First the rows a dead run left are settled (see the module's docstring), then each confirmed
+    subscriber whose latest begun period has no outbox row gets the matching changes since the
+    last digest it was sent. A refusal that is the server's (policy, set-up, network) stops the
+    run and suppresses nobody; a subscriber whose mail cannot be built (an address unfit for a
+    header) fails alone, logged, and the run goes on."""
     run = DigestRun()
+    try:
+        if not dry_run:
+            _settle_dead_runs(sessions, mailer, now, frequency, run)
+        if not run.stopped:
+            _send_due(sessions, mailer, now, frequency, dry_run, run)
+    finally:
+        close = getattr(mailer.transport, "close", None)
+        if close is not None:
+            close()  # an SMTP transport keeps one connection for the whole run
+    return run
+
+
+def _send_due(
+    sessions: sessionmaker[Session],
+    mailer: Mailer,
+    now: datetime,
+    frequency: str | None,
+    dry_run: bool,
+    run: DigestRun,
+) -> None:
     with sessions() as session:
         query = (
             select(Subscriber).where(Subscriber.status == SubscriberStatus.CONFIRMED).order_by(Subscriber.id)
@@ -163,9 +263,18 @@ def send_due_digests(
         if frequency:
             query = query.where(Subscriber.frequency == frequency)
         subscribers = list(session.scalars(query))
-        due = [(s, key) for s in subscribers if (key := period_key(s.frequency, s.send_time, now))]
+        due = []
+        for subscriber in subscribers:
+            try:
+                key = _due_key(subscriber, now)
+            except ValueError as error:  # a stored row unfit to schedule fails alone
+                run.failed += 1
+                log.error("the digest to %r cannot be scheduled: %s", subscriber.email, error)
+                continue
+            if key:
+                due.append((subscriber, key))
         if not due:
-            return run
+            return
         done = set(
             session.execute(
                 select(OutboxMail.subscriber_id, OutboxMail.period_key).where(
@@ -176,7 +285,7 @@ def send_due_digests(
         run.skipped_already_sent = sum(1 for s, key in due if (s.id, key) in done)
         due = [(s, key) for s, key in due if (s.id, key) not in done]
         if not due:
-            return run
+            return
         sent_up_to = _sent_up_to(session, [s.id for s, _ in due])
         after = {s.id: max(sent_up_to.get(s.id, 0), s.start_event_id) for s, _ in due}
         events = list(change_events(session, after_id=min(after.values())))
@@ -199,11 +308,16 @@ def send_due_digests(
         ids = [event.id for event, _ in mine]
         if key == "immediate":
             key = f"immediate:{max(ids)}"
-        context = build_context(subscriber, key, mine, mailer)
-        mail = render_digest(context)
+        try:
+            mail = render_digest(build_context(subscriber, key, mine, mailer))
+        except ValueError as error:  # a stored row unfit for a mail stops that mail, not the run
+            run.failed += 1
+            log.error("the digest to %r (%s) cannot be built: %s", subscriber.email, key, error)
+            continue
         if dry_run:
             run.previews.append(f"{subscriber.email}: {mail.subject}")
             continue
+        span = (min(ids), max(ids), len(ids))
         try:
             outcome = _deliver(
                 sessions,
@@ -213,29 +327,157 @@ def send_due_digests(
                 key,
                 MailKind.DIGEST,
                 mail,
-                (min(ids), max(ids), len(ids)),
+                span,
                 now,
+                subscriber.link_version,
             )
-        except PermanentFailure as failure:
-            run.failed += 1
-            log.error(
-                "the mail server refuses to send (%s); stopping this run: check PQWATCH_SMTP_URL", failure
-            )
+        except MailError as failure:
+            _stop(run, failure)
             break
         setattr(run, outcome, getattr(run, outcome) + 1)
-    close = getattr(mailer.transport, "close", None)
-    if close is not None:
-        close()  # an SMTP transport keeps one connection for the whole run
-    return run
+
+
+def _due_key(subscriber: Subscriber, now: datetime) -> str | None:
+    if subscriber.frequency == Frequency.IMMEDIATE:
+        return "immediate"  # completed with the last event id when there is something to send
+    period = latest_period(subscriber.frequency, subscriber.send_time, now)
+    return period.key if period else None
+
+
+def _stop(run: DigestRun, failure: MailError) -> None:
+    run.failed += 1
+    run.stopped = f"the mail server refuses ({failure}); nobody was suppressed"
+    log.error(
+        "the mail server refuses to send (%s); stopping this run, nobody suppressed: check "
+        "PQWATCH_SMTP_URL and the server's policy",
+        failure,
+    )
+
+
+def _settle_dead_runs(
+    sessions: sessionmaker[Session], mailer: Mailer, now: datetime, frequency: str | None, run: DigestRun
+) -> None:
+    """Settle the rows a dead run left (claimed or sending, claimed before this run began)."""
+    with sessions() as session:
+        query = (
+            select(OutboxMail.id, OutboxMail.status, OutboxMail.kind, Subscriber.frequency)
+            .join(Subscriber, Subscriber.id == OutboxMail.subscriber_id)
+            .where(
+                OutboxMail.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING)),
+                OutboxMail.created_at < now,
+            )
+            .order_by(OutboxMail.id)
+        )
+        rows = [
+            (row_id, status)
+            for row_id, status, kind, of in session.execute(query)
+            if not frequency or kind != MailKind.DIGEST or of == frequency
+        ]
+    for row_id, status in rows:
+        if status == OutboxStatus.SENDING:
+            _interrupt(sessions, row_id, run)
+            continue
+        try:
+            outcome = _resume(sessions, mailer, row_id, now)
+        except MailError as failure:
+            _stop(run, failure)
+            return
+        if outcome == OutboxStatus.SENT:
+            run.resumed += 1
+        setattr(run, outcome, getattr(run, outcome) + 1)
+
+
+def _interrupt(sessions: sessionmaker[Session], row_id: int, run: DigestRun) -> None:
+    with sessions.begin() as session:
+        row = session.get(OutboxMail, row_id)
+        subscriber = session.get(Subscriber, row.subscriber_id) if row else None
+        if row is None or subscriber is None:
+            return
+        moved = _changed(
+            session,
+            update(OutboxMail)
+            .where(OutboxMail.id == row_id, OutboxMail.status == OutboxStatus.SENDING)
+            .values(
+                status=OutboxStatus.INTERRUPTED,
+                error="its run died while handing it to the mail server; it may not have arrived",
+            ),
+        )
+        email, key, message_id = subscriber.email, row.period_key, row.message_id
+    if moved:
+        run.interrupted += 1
+        log.error(
+            "the mail to %s (%s, %s) was being handed to the mail server when its run died; it may "
+            "or may not have arrived: marked interrupted, its changes go in the next digest",
+            email,
+            key,
+            message_id,
+        )
+
+
+def _resume(sessions: sessionmaker[Session], mailer: Mailer, row_id: int, now: datetime) -> str:
+    """Send a row a dead run claimed but never handed over, with its Message-ID; the outcome."""
+    with sessions() as session:
+        row = session.get(OutboxMail, row_id)
+        subscriber = session.get(Subscriber, row.subscriber_id) if row else None
+        if row is None or subscriber is None:
+            return "skipped_already_sent"
+        wanted = SubscriberStatus.PENDING if row.kind == MailKind.CONFIRM else SubscriberStatus.CONFIRMED
+        if subscriber.status != wanted:
+            reason = f"not sent: the subscriber is {subscriber.status} now"
+            return _finish_unsent(sessions, row_id, reason, "skipped_already_sent")
+        try:
+            mail: RenderedMail | None = (
+                _confirmation_mail(subscriber, mailer)
+                if row.kind == MailKind.CONFIRM
+                else _claimed_digest(session, row, subscriber, mailer)
+            )
+        except ValueError as error:
+            log.error("the mail to %r (%s) cannot be built: %s", subscriber.email, row.period_key, error)
+            return _finish_unsent(sessions, row_id, f"cannot be built: {error}", OutboxStatus.FAILED)
+        if mail is None:
+            return _finish_unsent(sessions, row_id, "nothing left to send", "nothing_to_report")
+        email, version = subscriber.email, subscriber.link_version
+        key, message_id = row.period_key, row.message_id or _message_id(mailer, subscriber.id, row.period_key)
+    log.warning("sending the mail to %s (%s) that a dead run claimed but never handed over", email, key)
+    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version)
+
+
+def _claimed_digest(
+    session: Session, row: OutboxMail, subscriber: Subscriber, mailer: Mailer
+) -> RenderedMail | None:
+    """The digest a claimed row stands for: the matching events of its span, rendered again."""
+    if row.first_event_id is None or row.last_event_id is None:
+        return None
+    filters = Filters.from_json(subscriber.filters)
+    events = [e for e in change_events(session, after_id=row.first_event_id - 1) if e.id <= row.last_event_id]
+    views = {
+        view.question_id: view
+        for view in current_views(session, question_ids={event.question_id for event in events})
+    }
+    mine = [(e, views.get(e.question_id)) for e in events if matches(filters, e, views.get(e.question_id))]
+    if not mine:
+        return None
+    return render_digest(build_context(subscriber, row.period_key, mine, mailer))
+
+
+def _finish_unsent(sessions: sessionmaker[Session], row_id: int, reason: str, outcome: str) -> str:
+    with sessions.begin() as session:
+        session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == row_id, OutboxMail.status == OutboxStatus.CLAIMED)
+            .values(status=OutboxStatus.FAILED, error=reason)
+        )
+    return outcome
 
 
 def _sent_up_to(session: Session, subscriber_ids: list[int]) -> dict[int, int]:
-    """The last event id each subscriber has been sent (a "sending" row counts: never twice)."""
+    """The last event id each subscriber has been sent: "sent" rows only, so the changes of a
+    mail that failed or whose hand-over was interrupted go in the next digest."""
     rows = session.execute(
         select(OutboxMail.subscriber_id, func.max(OutboxMail.last_event_id))
         .where(
             OutboxMail.kind == MailKind.DIGEST,
-            OutboxMail.status.in_((OutboxStatus.SENT, OutboxStatus.SENDING)),
+            OutboxMail.status == OutboxStatus.SENT,
             OutboxMail.subscriber_id.in_(subscriber_ids),
         )
         .group_by(OutboxMail.subscriber_id)
@@ -284,7 +526,7 @@ def build_context(
                 detail=tuple((k, str(v)) for k, v in (event.detail or {}).items() if v is not None),
             )
         )
-    unsubscribe_url, manage_url = mailer.links(subscriber.email)
+    unsubscribe_url, manage_url = mailer.links(subscriber.email, subscriber.link_version)
     # A mail of hundreds of changes helps nobody: the first ones, and a count of the rest.
     sections = tuple(
         DigestSection(
@@ -318,57 +560,101 @@ def _deliver(
     mail: RenderedMail,
     ids: tuple[int | None, int | None, int],
     now: datetime,
+    version: int = 0,
 ) -> str:
-    """Claim the (subscriber, period) row, send, record the outcome; return which run counter moves."""
-    message_id = f"<pqwatch.{subscriber_id}.{key.replace(':', '.')}@{_host(mailer.base_url)}>"
+    """Claim the (subscriber, period) row, send, record the outcome; return which run counter
+    moves. Raises the MailError of a refusal that is the server's, after recording it."""
+    message_id = _message_id(mailer, subscriber_id, key)
     try:
         with sessions.begin() as session:
-            session.add(
-                OutboxMail(
-                    subscriber_id=subscriber_id,
-                    period_key=key,
-                    kind=kind,
-                    status=OutboxStatus.SENDING,
-                    first_event_id=ids[0],
-                    last_event_id=ids[1],
-                    event_count=ids[2],
-                    subject=mail.subject,
-                    message_id=message_id,
-                    attempts=1,
-                    created_at=now,
-                )
+            row = OutboxMail(
+                subscriber_id=subscriber_id,
+                period_key=key,
+                kind=kind,
+                status=OutboxStatus.CLAIMED,  # not handed over yet: a dead run's claim is sent later
+                first_event_id=ids[0],
+                last_event_id=ids[1],
+                event_count=ids[2],
+                subject=mail.subject,
+                message_id=message_id,
+                attempts=0,
+                created_at=now,
             )
+            session.add(row)
+            session.flush()
+            row_id = row.id
     except IntegrityError:
         return "skipped_already_sent"  # another run or scheduler has this period: never twice
-    unsubscribe_url, _ = mailer.links(email)
-    status, error, stop = OutboxStatus.SENT, None, None
+    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version)
+
+
+def _hand_over(
+    sessions: sessionmaker[Session],
+    mailer: Mailer,
+    row_id: int,
+    email: str,
+    key: str,
+    mail: RenderedMail,
+    message_id: str,
+    now: datetime,
+    version: int,
+) -> str:
+    """Hand a claimed row's mail to the transport and record the outcome (the run counter)."""
+    unsubscribe_url, _ = mailer.links(email, version)
     try:
-        mailer.transport.send(
-            build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
+        message = build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
+    except ValueError as unfit:  # a stored address unfit for a header: this mail fails, the run goes on
+        log.error("mail to %r (%s) failed: it cannot be put in a mail header: %s", email, key, unfit)
+        return _finish_unsent(
+            sessions, row_id, f"cannot be put in a mail header: {unfit}", OutboxStatus.FAILED
         )
-    except PermanentFailure as failure:
-        status = OutboxStatus.SUPPRESSED if failure.recipient_rejected else OutboxStatus.FAILED
-        error = str(failure)
-        stop = None if failure.recipient_rejected else failure
-    except TemporaryFailure as failure:
-        status, error = OutboxStatus.FAILED, str(failure)
     with sessions.begin() as session:
-        row = session.scalar(
-            select(OutboxMail).where(OutboxMail.subscriber_id == subscriber_id, OutboxMail.period_key == key)
+        # Claimed -> sending as a compare-and-set: of two runs taking over one row, one sends.
+        moved = _changed(
+            session,
+            update(OutboxMail)
+            .where(OutboxMail.id == row_id, OutboxMail.status == OutboxStatus.CLAIMED)
+            .values(status=OutboxStatus.SENDING, attempts=OutboxMail.attempts + 1),
         )
+    if not moved:
+        return "skipped_already_sent"
+    status: OutboxStatus = OutboxStatus.SENT
+    stop: MailError | None = None
+    error_text: str | None = None
+    try:
+        mailer.transport.send(message)
+    except MailError as failure:
+        address = isinstance(failure, PermanentFailure) and failure.scope == Scope.ADDRESS
+        status = OutboxStatus.SUPPRESSED if address else OutboxStatus.FAILED
+        error_text = f"{failure} [{failure.scope}]"
+        # Not about this address (relaying denied, a refused login, rate limited, the server
+        # gone): every mail would fail alike, so the run stops and nobody is suppressed.
+        stop = failure if failure.scope == Scope.POLICY else None
+    with sessions.begin() as session:
+        row = session.get(OutboxMail, row_id)
         if row is None:  # claimed above, and outbox rows are never deleted
             raise RuntimeError(f"the outbox row of {email} ({key}) has gone")
         # The outbox row is this mail's state machine, not history: moving it on is right.
-        row.status, row.error = status, error
+        row.status, row.error = status, error_text
         row.sent_at = now if status == OutboxStatus.SENT else None
         if status == OutboxStatus.SUPPRESSED:
-            suppress(session, subscriber_id)
-    if error:
-        log.error("mail to %s (%s) %s: %s", email, key, status, error)
+            suppress(session, row.subscriber_id)
+    if error_text:
+        log.error("mail to %s (%s) %s: %s", email, key, status, error_text)
     if stop is not None:
-        # Not about this address (a refused login, a refused sender): every mail would fail alike.
         raise stop
     return status.value  # the run counter of the same name
+
+
+def _changed(session: Session, statement: Update) -> int:
+    """Run a conditional UPDATE; return how many rows it changed (0: another run got there first)."""
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return int(result.rowcount)
+
+
+def _message_id(mailer: Mailer, subscriber_id: int, key: str) -> str:
+    # The same (subscriber, period) always has the same Message-ID, on any retry.
+    return f"<pqwatch.{subscriber_id}.{key.replace(':', '.')}@{_host(mailer.base_url)}>"
 
 
 def _host(base_url: str) -> str:

@@ -20,6 +20,7 @@ from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -36,8 +37,29 @@ _PLAIN_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 _MESSAGE_ID = re.compile(r"<?([^\s<>@]+@[^\s<>@]+)>?")
 
 
+class Scope(StrEnum):
+    """What a refusal is about, which says what the caller does next."""
+
+    ADDRESS = "address"  # the recipient address is bad for good (RFC 3463 5.1.x, 5.2.1): suppress it
+    MAILBOX = "mailbox"  # the recipient's mailbox for now (full, 4.2.2 / 5.2.2): this mail fails
+    MESSAGE = "message"  # this one message (its content, its size): this mail fails, others go
+    POLICY = "policy"  # the server, its policy or our set-up (5.7.x, 4.7.x, 421, 5.3/5.4/5.5.x):
+    # every mail would fail alike, so the run stops and nobody is suppressed
+
+
 class MailError(Exception):
-    """A message could not be handed over; the message is one line."""
+    """A message could not be handed over; the message is one line, `scope` says what it is about."""
+
+    default_scope = Scope.MESSAGE
+
+    def __init__(self, message: str, *, scope: Scope | None = None, recipient_rejected: bool = False) -> None:
+        super().__init__(message)
+        self.scope = Scope.ADDRESS if recipient_rejected else (scope or self.default_scope)
+
+    @property
+    def recipient_rejected(self) -> bool:
+        """True when the server refused the recipient address itself, for good."""
+        return self.scope == Scope.ADDRESS
 
 
 class TemporaryFailure(MailError):
@@ -45,11 +67,9 @@ class TemporaryFailure(MailError):
 
 
 class PermanentFailure(MailError):
-    """Trying the same message again will not work (a 5xx reply); see `recipient_rejected`."""
+    """Trying the same message again will not work (a 5xx reply); see `scope`."""
 
-    def __init__(self, message: str, *, recipient_rejected: bool = False) -> None:
-        super().__init__(message)
-        self.recipient_rejected = recipient_rejected
+    default_scope = Scope.POLICY  # a refusal nobody classified is taken as the server's, not an address's
 
 
 class Transport(Protocol):
@@ -59,9 +79,11 @@ class Transport(Protocol):
     recipient, or written to the outbox). It raises TemporaryFailure when the same message may go
     through later (a 4xx reply, the server unreachable or dropping the connection, after the
     transport's own retries), and PermanentFailure when it will not (a 5xx reply, a TLS certificate
-    that does not verify). `PermanentFailure.recipient_rejected` is True when the server refused the
-    recipient address itself, so the caller can stop mailing that address; other permanent failures
-    are about the message or the server set-up, not the subscriber. A transport never deduplicates:
+    that does not verify). Each failure's `scope` (classified by RFC 3463 enhanced status codes) says
+    what it is about: ADDRESS only when the server refused the recipient address itself for good,
+    so the caller can stop mailing that address; MAILBOX or MESSAGE when this one mail failed;
+    POLICY when the server or the set-up refuses (relaying denied, authentication required, rate
+    limited, unreachable), so every mail would fail alike. A transport never deduplicates:
     the caller's outbox rows make sure one digest is sent once.
     """
 
@@ -234,7 +256,9 @@ class SmtpTransport:
                 return
             except TemporaryFailure as failure:
                 if attempt == self.attempts - 1:
-                    raise TemporaryFailure(f"{failure} (gave up after {self.attempts} attempts)") from None
+                    raise TemporaryFailure(
+                        f"{failure} (gave up after {self.attempts} attempts)", scope=failure.scope
+                    ) from None
             self.sleep(self.base_delay * 2**attempt)
 
     def _send_once(self, message: EmailMessage) -> None:
@@ -244,7 +268,7 @@ class SmtpTransport:
         except smtplib.SMTPServerDisconnected:
             self.close()
             if not reused:
-                raise TemporaryFailure("server disconnected") from None
+                raise TemporaryFailure("server disconnected", scope=Scope.POLICY) from None
             # Why: servers drop idle connections; a kept one that died is no reason to wait.
             refused = self._send_fresh(message)
         except MailError:
@@ -298,35 +322,104 @@ class SmtpTransport:
         return client
 
 
+# RFC 3463 §2: an enhanced status code class.subject.detail opens the reply text (after the
+# basic code); smtplib hands over the text of each reply line without its basic code.
+_ENHANCED = re.compile(r"\s*([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+# RFC 3463 §3.2: 5.1.7 and 5.1.8 are about the *sender's* address, never the recipient's.
+_SENDER_DETAILS = {7, 8}
+
+
+def enhanced_status(text: str) -> tuple[int, int, int] | None:
+    """The RFC 3463 enhanced status code (class, subject, detail) opening a reply text, if any."""
+    match = _ENHANCED.match(text)
+    if not match:
+        return None
+    klass, subject, detail = (int(part) for part in match.groups())
+    return klass, subject, detail
+
+
+def reply_scope(code: int, text: str, stage: str) -> Scope:
+    """What an SMTP reply is about. `stage` is the command it answered: "rcpt", "data", "mail"
+    or "other".
+
+    With an enhanced code (RFC 3463 §3): only 5.1.x (bad destination mailbox, system or syntax)
+    and 5.2.1 (mailbox disabled) are about the recipient address for good; other X.1.x and X.2.x
+    are about the mailbox for now (4.2.2 / 5.2.2 mailbox full), 5.2.3 and X.6.x about this
+    message; X.0.x, X.3.x (mail system), X.4.x (network), X.5.x (protocol) and X.7.x (security
+    and policy: relaying denied, authentication required, blocked, rate limited) are the server's.
+    Without one, a 550, 551 or 553 at RCPT is about the address (RFC 5321 §4.2.2); a 421 or
+    any other bare 5xx is not."""
+    status = enhanced_status(text)
+    if status and status[0] == code // 100:  # a code that contradicts its reply is no guide
+        klass, subject, detail = status
+        recipient = stage in ("rcpt", "data")
+        if subject == 1 and detail in _SENDER_DETAILS:
+            return Scope.POLICY
+        if subject == 1:
+            return Scope.ADDRESS if klass == 5 and recipient else Scope.MAILBOX
+        if subject == 2:
+            if (klass, detail) == (5, 1) and recipient:
+                return Scope.ADDRESS
+            return Scope.MESSAGE if detail == 3 else Scope.MAILBOX
+        if subject == 6:
+            return Scope.MESSAGE
+        return Scope.POLICY
+    if code == 421:  # the server is closing the connection: nothing about this mail
+        return Scope.POLICY
+    if stage == "rcpt" and code in (550, 551, 553):
+        return Scope.ADDRESS
+    if 400 <= code < 500:
+        return Scope.MAILBOX if stage == "rcpt" else Scope.MESSAGE
+    return Scope.POLICY
+
+
 def classify(error: BaseException) -> MailError:
-    """Turn an smtplib or socket error into TemporaryFailure or PermanentFailure, with a one-line message."""
+    """Turn an smtplib or socket error into TemporaryFailure or PermanentFailure, with a one-line
+    message and the scope of what was refused."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return _refused(error)
     if isinstance(error, smtplib.SMTPResponseException):
-        reply = f"server replied {error.smtp_code} {_one_line(error.smtp_error)}"
+        text = _reply_text(error.smtp_error)
+        reply = f"server replied {error.smtp_code} {_one_line(text)}"
+        stage = (
+            "mail"
+            if isinstance(error, smtplib.SMTPSenderRefused)
+            else "data"
+            if isinstance(error, smtplib.SMTPDataError)
+            else "other"
+        )
+        scope = reply_scope(error.smtp_code, text, stage)
         if 500 <= error.smtp_code < 600:
-            return PermanentFailure(reply)
-        return TemporaryFailure(reply)  # 4xx, and the odd non-standard code: worth another try
+            return PermanentFailure(reply, scope=scope)
+        return TemporaryFailure(reply, scope=scope)  # 4xx, and the odd non-standard code: worth another try
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return TemporaryFailure(f"server disconnected: {_one_line(error)}")
+        return TemporaryFailure(f"server disconnected: {_one_line(error)}", scope=Scope.POLICY)
     # SMTPException is an OSError too, so it is told apart before the network errors.
     if isinstance(error, smtplib.SMTPException):  # STARTTLS or AUTH not offered: set-up, not luck
-        return PermanentFailure(f"SMTP error: {_one_line(error)}")
+        return PermanentFailure(f"SMTP error: {_one_line(error)}", scope=Scope.POLICY)
     if isinstance(error, ssl.SSLCertVerificationError):
-        return PermanentFailure(f"TLS certificate not trusted: {_one_line(error)}")
+        return PermanentFailure(f"TLS certificate not trusted: {_one_line(error)}", scope=Scope.POLICY)
     if isinstance(error, OSError):  # refused, reset, timed out, unreachable, name not resolved
-        return TemporaryFailure(f"cannot reach the mail server: {_one_line(error)}")
-    return PermanentFailure(f"{type(error).__name__}: {_one_line(error)}")
+        return TemporaryFailure(f"cannot reach the mail server: {_one_line(error)}", scope=Scope.POLICY)
+    return PermanentFailure(f"{type(error).__name__}: {_one_line(error)}", scope=Scope.POLICY)
 
 
 def _refused(error: smtplib.SMTPRecipientsRefused) -> MailError:
     replies = [
-        f"{address} {code} {_one_line(text)}" for address, (code, text) in sorted(error.recipients.items())
+        f"{address} {code} {_one_line(_reply_text(text))}"
+        for address, (code, text) in sorted(error.recipients.items())
     ]
     message = "recipient refused: " + "; ".join(replies)
+    scopes = {reply_scope(code, _reply_text(text), "rcpt") for code, text in error.recipients.values()}
+    # One refusal that is the server's speaks for all: nobody is suppressed for a policy.
+    scope = next((s for s in (Scope.POLICY, Scope.MESSAGE, Scope.MAILBOX) if s in scopes), Scope.ADDRESS)
     if error.recipients and all(500 <= code < 600 for code, _ in error.recipients.values()):
-        return PermanentFailure(message, recipient_rejected=True)
-    return TemporaryFailure(message)
+        return PermanentFailure(message, scope=scope)
+    return TemporaryFailure(message, scope=Scope.POLICY if scope == Scope.POLICY else Scope.MAILBOX)
+
+
+def _reply_text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _one_line(value: object) -> str:
@@ -359,7 +452,9 @@ class OutboxTransport:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_atomically(self.path_for(str(message_id)), message.as_bytes())
         except OSError as error:
-            raise TemporaryFailure(f"cannot write to the outbox {self.folder}: {_one_line(error)}") from error
+            raise TemporaryFailure(
+                f"cannot write to the outbox {self.folder}: {_one_line(error)}", scope=Scope.POLICY
+            ) from error
 
     def path_for(self, message_id: str) -> Path:
         """Return the file a message with this Message-ID is written to."""

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.notify.errors import SubscriptionError as SubscriptionError  # re-exported for callers
+from monitor.notify.mail import plain_address
 from monitor.queries.views import ChangeView, QuestionView
 from storage.models import ChangeEvent, Subscriber, UsedToken
 from storage.terms import ChangeKind, Frequency, House, SubscriberStatus, canonical_uin
@@ -105,9 +106,15 @@ def normalise_email(address: str) -> str:
     try:
         # Why: deliverability checks need DNS; pqwatch must work offline, and the double
         # opt-in mail proves the address anyway.
-        return validate_email(address, check_deliverability=False).normalized.lower()
+        normal = validate_email(address, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise SubscriptionError(f"{address!r} is not a valid e-mail address: {error}") from None
+    try:
+        # RFC 5322 allows "=?x?=" in a local part, but a header would read it as an encoded
+        # word: refuse here what build_message would refuse at every digest.
+        return plain_address(normal)
+    except ValueError:
+        raise SubscriptionError(f"{address!r} cannot be put in a mail header") from None
 
 
 def subscribe(
@@ -127,8 +134,11 @@ def subscribe(
     _check_time(send_time)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
-        subscriber = Subscriber(email=email, created_at=now, status=SubscriberStatus.PENDING)
+        subscriber = Subscriber(email=email, created_at=now, status=SubscriberStatus.PENDING, link_version=0)
         session.add(subscriber)
+    elif subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.SUPPRESSED):
+        # A subscription begun again: links issued for the old one stop working.
+        subscriber.link_version = (subscriber.link_version or 0) + 1
     subscriber.frequency, subscriber.send_time, subscriber.filters = frequency, send_time, filters.as_json()
     if subscriber.status == SubscriberStatus.SUPPRESSED and not confirmed:
         raise SubscriptionError(f"{email} bounced permanently; an operator can re-add it with --confirmed")
@@ -164,7 +174,22 @@ def unsubscribe(session: Session, address: str) -> bool:
     if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
         return False
     subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.link_version += 1  # every manage and unsubscribe link issued before stops working
     return True
+
+
+def restore(session: Session, address: str, now: datetime) -> Subscriber:
+    """Restore a suppressed subscriber to confirmed (an operator's decision after a bounce or a
+    refusal that was not the address's fault); digests resume with the changes from now on.
+    SubscriptionError when the address is not suppressed."""
+    email = address.strip().lower()
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        raise SubscriptionError(f"{email} is not a subscriber")
+    if subscriber.status != SubscriberStatus.SUPPRESSED:
+        raise SubscriptionError(f"{email} is not suppressed (it is {subscriber.status})")
+    _activate(session, subscriber, now)
+    return subscriber
 
 
 def suppress(session: Session, subscriber_id: int) -> None:
@@ -178,20 +203,52 @@ def suppress(session: Session, subscriber_id: int) -> None:
 # Signed links
 
 
-def make_token(secret: str, email: str, action: str) -> str:
-    """Sign a link token for one action (confirm | unsubscribe | manage) on one address."""
-    return _serializer(secret, action).dumps({"e": email, "n": secrets.token_hex(8)})
+STALE_LINK = "this link is not valid any more"
+
+
+def make_token(secret: str, email: str, action: str, version: int = 0) -> str:
+    """Sign a link token for one action (confirm | unsubscribe | manage) on one address at the
+    subscriber's link version (see `check_link`)."""
+    return _serializer(secret, action).dumps({"e": email, "n": secrets.token_hex(8), "v": version})
 
 
 def read_token(secret: str, token: str, action: str, max_age: int | None = None) -> tuple[str, str]:
     """Return (email, nonce) of a valid token for this action; SubscriptionError otherwise."""
+    email, nonce, _ = read_link(secret, token, action, max_age)
+    return email, nonce
+
+
+def read_link(secret: str, token: str, action: str, max_age: int | None = None) -> tuple[str, str, int]:
+    """Return (email, nonce, link version) of a validly signed token for this action (a token
+    made before links had versions is version 0); SubscriptionError otherwise."""
     try:
         data = _serializer(secret, action).loads(token, max_age=max_age)
     except SignatureExpired:
         raise SubscriptionError("this link has expired; subscribe again for a new one") from None
     except BadSignature:
         raise SubscriptionError("this link is not valid") from None
-    return str(data["e"]), str(data["n"])
+    try:
+        version = int(data.get("v", 0))
+    except (TypeError, ValueError):
+        raise SubscriptionError("this link is not valid") from None
+    return str(data["e"]), str(data["n"]), version
+
+
+def check_link(session: Session, secret: str, token: str, action: str) -> Subscriber:
+    """The subscriber a manage or unsubscribe link names, if the link is still good: signed for
+    this action and made at the subscriber's current link version. Unsubscribing and subscribing
+    again raise the version, so every link issued before stops working (SubscriptionError)."""
+    email, _, version = read_link(secret, token, action)
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        raise SubscriptionError(STALE_LINK)
+    # Why: an unsubscribe link of an address that is unsubscribed changes nothing, so it may say
+    # so again (mail clients repeat RFC 8058 POSTs); only acting on a live subscription needs a
+    # current link.
+    repeat = action == "unsubscribe" and subscriber.status == SubscriberStatus.UNSUBSCRIBED
+    if subscriber.link_version != version and not repeat:
+        raise SubscriptionError(STALE_LINK)
+    return subscriber
 
 
 def _serializer(secret: str, action: str) -> URLSafeTimedSerializer:
@@ -225,10 +282,12 @@ def confirm(session: Session, secret: str, token: str, now: datetime) -> Subscri
 
 
 def unsubscribe_by_token(session: Session, secret: str, token: str) -> str:
-    """Unsubscribe the address an unsubscribe link names (idempotent, no expiry); return it."""
-    email, _ = read_token(secret, token, "unsubscribe")
-    unsubscribe(session, email)
-    return email
+    """Unsubscribe the address a current unsubscribe link names (no expiry); return it. The link
+    stops working once used (the unsubscribe raises the link version), so a second POST of it
+    gets SubscriptionError."""
+    subscriber = check_link(session, secret, token, "unsubscribe")
+    unsubscribe(session, subscriber.email)
+    return subscriber.email
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ def render_event_text(event: ChangeView) -> str:
         f"{utc_text(event.detected_at)}  {event.kind:<24} {event.house} {event.uin}"
         f" (tabled {event.date_tabled or 'unknown'})  {event.source_url}"
     )
+    if event.hold is not None:
+        head += f"  [hold {event.hold.id}: {event.hold.state}]"
     if event.diff:
         return f"{head}\n    {render_diff_text([[op, text] for op, text in event.diff])}"
     if event.field:

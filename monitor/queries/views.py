@@ -9,12 +9,20 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from spiders.registry import rank
-from storage.models import ChangeEvent, Question, Source, Version
-from storage.terms import ChangeKind, House, SourceKind, VersionStatus, canonical_uin, minute_text
+from storage.models import ChangeEvent, DetectCursor, DetectedVersion, Hold, Question, Source, Version
+from storage.terms import (
+    ChangeKind,
+    HoldState,
+    House,
+    SourceKind,
+    VersionStatus,
+    canonical_uin,
+    minute_text,
+)
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -137,6 +145,9 @@ class VersionView(AnswerContent):
     observed_at: datetime  # UTC
     status: VersionStatus
     content_hash: str
+    parser: str | None = None  # the parser that derived it (None: stored before parsers were noted)
+    # A new parser's reading of the source that says nothing new: stored, never mailed.
+    rebaseline: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """One version as `pqwatch history --format json` prints it."""
@@ -148,6 +159,8 @@ class VersionView(AnswerContent):
             "status": self.status.value,
             "content_hash": self.content_hash,
             **self.content_json(),
+            "parser": self.parser,
+            "rebaseline": self.rebaseline,
         }
 
 
@@ -171,6 +184,110 @@ class QuestionHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldRef:
+    """The mass change hold an event is under."""
+
+    id: int
+    state: HoldState
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's form: {"id", "state"}."""
+        return {"id": self.id, "state": self.state.value}
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    """One mass change hold, as `pqwatch held` lists it."""
+
+    id: int
+    source_kind: str
+    source: str
+    reason: str
+    event_count: int
+    state: HoldState
+    created_at: datetime  # UTC
+    decided_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        """One hold as `pqwatch held --format json` and `pqwatch status` print it."""
+        return {
+            "id": self.id,
+            "source_kind": self.source_kind,
+            "source": self.source,
+            "reason": self.reason,
+            "event_count": self.event_count,
+            "state": self.state.value,
+            "created_at": utc_text(self.created_at),
+            "decided_at": None if self.decided_at is None else utc_text(self.decided_at),
+        }
+
+
+def holds(session: Session, state: HoldState | None = None) -> list[HoldView]:
+    """Every mass change hold (or those in one state), newest first."""
+    query = select(Hold).order_by(Hold.id.desc())
+    if state is not None:
+        query = query.where(Hold.state == state)
+    return [
+        HoldView(
+            id=hold.id,
+            source_kind=hold.source_kind,
+            source=hold.source,
+            reason=hold.reason,
+            event_count=hold.event_count,
+            state=HoldState(hold.state),
+            created_at=hold.created_at,
+            decided_at=hold.decided_at,
+        )
+        for hold in session.scalars(query)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What waits for the operator: held mass changes, and how far change detection has got."""
+
+    holds_waiting: tuple[HoldView, ...]
+    last_detection: datetime | None  # UTC: when detection last read a version
+    undetected_versions: int  # stored versions no detection has read yet
+
+    def as_json(self) -> dict[str, Any]:
+        """What `pqwatch status --format json` prints."""
+        return {
+            "holds_waiting": [hold.as_json() for hold in self.holds_waiting],
+            "last_detection": None if self.last_detection is None else utc_text(self.last_detection),
+            "undetected_versions": self.undetected_versions,
+        }
+
+    def lines(self) -> list[str]:
+        """What `pqwatch status` prints."""
+        last = "never" if self.last_detection is None else utc_text(self.last_detection)
+        out = [
+            f"last change detection: {last}; {self.undetected_versions} versions not yet read",
+            f"holds waiting: {len(self.holds_waiting)}",
+        ]
+        out += [
+            f"  {h.id}  {h.reason}: pqwatch held release {h.id} or pqwatch held discard {h.id}"
+            for h in self.holds_waiting
+        ]
+        return out
+
+
+def monitor_status(session: Session) -> StatusView:
+    """The holds waiting for a decision and the state of change detection."""
+    mark = session.scalar(select(DetectCursor.last_version_id).where(DetectCursor.name == "changes")) or 0
+    undetected = session.scalar(
+        select(func.count())
+        .select_from(Version)
+        .where(Version.id > mark, ~exists().where(DetectedVersion.version_id == Version.id))
+    )
+    return StatusView(
+        holds_waiting=tuple(holds(session, HoldState.HELD)),
+        last_detection=session.scalar(select(func.max(DetectedVersion.detected_at))),
+        undetected_versions=int(undetected or 0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ChangeView:
     """One change event with the question it is about."""
 
@@ -188,6 +305,7 @@ class ChangeView:
     source_kind: SourceKind
     source_url: str
     detected_at: datetime  # UTC
+    hold: HoldRef | None = None  # the mass change hold it waits (or waited) under
 
     def as_json(self) -> dict[str, Any]:
         """What `pqwatch changes --format json` prints for this event."""
@@ -206,6 +324,7 @@ class ChangeView:
             "source_kind": self.source_kind.value,
             "source_url": self.source_url,
             "detected_at": utc_text(self.detected_at),
+            "hold": None if self.hold is None else self.hold.as_json(),
         }
 
 
@@ -321,16 +440,30 @@ def _gone_sources(session: Session, scope: Any = None) -> set[tuple[int, int]]:
 
 
 def change_events(
-    session: Session, since: datetime | None = None, after_id: int | None = None
+    session: Session,
+    since: datetime | None = None,
+    after_id: int | None = None,
+    *,
+    include_held: bool = False,
 ) -> Iterator[ChangeView]:
     """Yield change events oldest first: detected at or after `since` (UTC), or with an id
-    above `after_id`."""
-    query = select(ChangeEvent, Question).join(Question, Question.id == ChangeEvent.question_id)
+    above `after_id`.
+
+    Events under a hold that is held or discarded are left out (digests must never carry them)
+    unless `include_held`; a released hold's events are yielded."""
+    query = (
+        select(ChangeEvent, Question, Hold.state)
+        .join(Question, Question.id == ChangeEvent.question_id)
+        .outerjoin(Hold, Hold.id == ChangeEvent.hold_id)
+    )
+    if not include_held:
+        query = query.where(or_(ChangeEvent.hold_id.is_(None), Hold.state == HoldState.RELEASED))
     if since is not None:
         query = query.where(ChangeEvent.detected_at >= since)
     if after_id is not None:
         query = query.where(ChangeEvent.id > after_id)
-    for event, question in session.execute(query.order_by(ChangeEvent.detected_at, ChangeEvent.id)):
+    rows = session.execute(query.order_by(ChangeEvent.detected_at, ChangeEvent.id))
+    for event, question, hold_state in rows:
         yield ChangeView(
             id=event.id,
             question_id=question.id,
@@ -346,6 +479,7 @@ def change_events(
             source_kind=SourceKind(event.source_kind),
             source_url=event.source_url,
             detected_at=event.detected_at,
+            hold=None if event.hold_id is None else HoldRef(event.hold_id, HoldState(hold_state)),
         )
 
 
@@ -362,18 +496,46 @@ def question_history(session: Session, uin: str, house: str | None = None) -> li
             .where(Version.question_id == question.id)
             .order_by(Version.observed_at, Version.id)
         ).all()
+        rebaselines = _rebaselines(session, question.id, [v for v, _, _ in versions])
         history.append(
             QuestionHistory(
                 house=House(question.house),
                 uin=question.uin,
                 date_tabled=question.date_tabled,
-                versions=tuple(_version_view(v, kind, url) for v, kind, url in versions),
+                versions=tuple(_version_view(v, kind, url, v.id in rebaselines) for v, kind, url in versions),
             )
         )
     return history
 
 
-def _version_view(version: Version, kind: str, url: str) -> VersionView:
+def _rebaselines(session: Session, question_id: int, versions: list[Version]) -> set[int]:
+    """The ids of a question's re-baselines: present versions whose parser differs from the one of
+    the same source's previous present version and that detection found nothing to say about."""
+    spoke = set(
+        session.scalars(
+            select(ChangeEvent.version_id).where(
+                ChangeEvent.question_id == question_id, ChangeEvent.kind != ChangeKind.SOURCES_DISAGREE
+            )
+        )
+    )
+    detected = set(
+        session.scalars(
+            select(DetectedVersion.version_id).where(DetectedVersion.version_id.in_([v.id for v in versions]))
+        )
+    )
+    found: set[int] = set()
+    last: dict[int, Version] = {}
+    for version in sorted(versions, key=lambda v: (v.source_id, v.seq)):
+        if version.status != VersionStatus.PRESENT:
+            continue
+        before = last.get(version.source_id)
+        if before is not None and before.parser != version.parser and version.id in detected - spoke:
+            found.add(version.id)
+        last[version.source_id] = version
+    return found
+
+
+def _version_view(version: Version, kind: str, url: str, rebaseline: bool = False) -> VersionView:
     content = {name: getattr(version, name) for name in CONTENT_NAMES}
     content["grouped_with"] = tuple(content["grouped_with"] or ())
     content["attachments"] = _attachments(content["attachments"])
@@ -384,5 +546,7 @@ def _version_view(version: Version, kind: str, url: str) -> VersionView:
         observed_at=version.observed_at,
         status=VersionStatus(version.status),
         content_hash=version.content_hash,
+        parser=version.parser,
+        rebaseline=rebaseline,
         **content,
     )

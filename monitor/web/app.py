@@ -5,10 +5,11 @@ the signed link tokens are the only authority, and every page is an autoescaped 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import waitress
@@ -17,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from jinja2 import StrictUndefined
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 
 from monitor.changes.diff import Diff, word_diff
@@ -25,12 +26,14 @@ from monitor.config import Settings
 from monitor.notify.digest import ensure_secret
 from monitor.notify.errors import SubscriptionError
 from monitor.notify.subscriptions import (
+    STALE_LINK,
     Filters,
     check_confirmation,
+    check_link,
     confirm,
     make_filters,
     make_token,
-    read_token,
+    read_link,
     subscribe,
     unsubscribe_by_token,
 )
@@ -182,7 +185,30 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None
     secret = ensure_secret(sessions, settings.secret_key)
     app = create_app(sessions, secret, settings.base_url)
     log.info("serving %s on http://%s:%d", settings.base_url, host, port)
-    waitress.serve(app, host=host, port=port, ident="pqwatch")
+    server = create_server(app, host, port)
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
+# Why: idle or half-open connections must not starve the server. An idle channel is closed after
+# `channel_timeout` seconds (checked every `cleanup_interval`), at most `connection_limit` are
+# open at once (past it the rest wait in the kernel's backlog until one closes), and poll() has no
+# select()'s limit of 1024 descriptors.
+SERVER_OPTIONS: dict[str, Any] = {
+    "channel_timeout": 20,
+    "cleanup_interval": 5,
+    "connection_limit": 200,
+    "asyncore_use_poll": True,
+    "ident": "pqwatch",
+}
+
+
+def create_server(app: Flask, host: str, port: int, **overrides: object) -> Any:
+    """A waitress server for the app with the connection bounds of SERVER_OPTIONS (overridable)."""
+    options = {**SERVER_OPTIONS, **overrides}
+    return waitress.create_server(app, host=host, port=port, **options)
 
 
 def _ctx() -> WebContext:
@@ -199,6 +225,11 @@ def _transaction() -> Iterator[Session]:
 
 def _add_security_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
+    if request.endpoint == "web.manage_page":
+        # Why: under "no-referrer" a browser sends "Origin: null" with the form's POST, which the
+        # origin check must refuse; "same-origin" sends the real origin, and the page's address
+        # (its token) still never leaves the site.
+        response.headers["Referrer-Policy"] = "same-origin"
     if request.view_args and "token" in request.view_args:
         response.headers["Cache-Control"] = "no-store"  # pages reached by a token show an address
     return response
@@ -247,15 +278,17 @@ def confirm_now(token: str) -> ResponseReturnValue:
     """Confirm a subscription (once, within its week) and say what it will bring."""
     context = _ctx()
     with _transaction() as session:
-        plan = describe(confirm(session, context.secret, token, context.clock()))
-    manage_url = f"{context.base_url}/manage/{make_token(context.secret, plan.email, 'manage')}"
+        subscriber = confirm(session, context.secret, token, context.clock())
+        plan, version = describe(subscriber), subscriber.link_version
+    manage_url = f"{context.base_url}/manage/{make_token(context.secret, plan.email, 'manage', version)}"
     return render_template("confirmed.html", plan=plan, manage_url=manage_url)
 
 
 @web.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     """Show the unsubscribe button; a GET changes nothing, as mail scanners follow links."""
-    email, _ = read_token(_ctx().secret, token, "unsubscribe")
+    with _transaction() as session:
+        email = check_link(session, _ctx().secret, token, "unsubscribe").email
     return render_template("unsubscribe.html", email=email, token=token)
 
 
@@ -270,8 +303,8 @@ def unsubscribe_now(token: str) -> ResponseReturnValue:
 @web.get("/manage/<token>")
 def manage_page(token: str) -> ResponseReturnValue:
     """Show the settings form of the address a manage link names."""
-    email, _ = read_token(_ctx().secret, token, "manage")
     with _transaction() as session:
+        email = current_manager(session, _ctx().secret, token)
         form = form_of(active_subscriber(session, email))
     return _manage_form(token, email, form)
 
@@ -280,7 +313,9 @@ def manage_page(token: str) -> ResponseReturnValue:
 def manage_save(token: str) -> ResponseReturnValue:
     """Save the settings form; a bad value re-shows the form with a one-line message (400)."""
     context = _ctx()
-    email, _ = read_token(context.secret, token, "manage")
+    check_origin(request.headers, context.base_url)
+    with _transaction() as session:
+        email = current_manager(session, context.secret, token)
     typed = parse_form(request.form)
     try:
         with _transaction() as session:
@@ -353,6 +388,39 @@ def describe(subscriber: Subscriber) -> Plan:
         for key, value in stored.items()
     )
     return Plan(subscriber.email, subscriber.frequency, subscriber.send_time, filters)
+
+
+def current_manager(session: Session, secret: str, token: str) -> str:
+    """The address a manage link names, if the link is current (made at the subscriber's link
+    version); an inactive subscription says so, a stale link says it is not valid any more."""
+    email, _, version = read_link(secret, token, "manage")
+    subscriber = active_subscriber(session, email)
+    if subscriber.link_version != version:
+        raise SubscriptionError(STALE_LINK)
+    return email
+
+
+def check_origin(headers: Mapping[str, str] | Headers, base_url: str) -> None:
+    """Refuse (403) a form POST whose Origin, or else Referer, names another site than
+    PQWATCH_BASE_URL's origin; a request with neither is let through (some browsers and proxies
+    send none), and the link's token is what authorises it."""
+    expected = _origin(base_url)
+    sent = headers.get("Origin") or headers.get("Referer")
+    if not sent:
+        return
+    if sent == "null" or _origin(sent) != expected:
+        abort(403, description="This form was sent from another site, so nothing was changed.")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}.get(scheme)
+    return (scheme, (parts.hostname or "").lower(), port or default)
 
 
 def active_subscriber(session: Session, email: str) -> Subscriber:

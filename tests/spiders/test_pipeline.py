@@ -3,7 +3,8 @@ same database at the same moment made its transaction fail (on SQLite and Postgr
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, func, insert, select
@@ -88,3 +89,40 @@ def test_a_database_that_keeps_refusing_is_one_counted_error_and_stops_the_crawl
         connection.exec_driver_sql("ROLLBACK")
     assert crawler.stats.get_value("pqwatch/errors") == 1
     assert stopped == ["database_error"]
+
+
+def test_the_pipeline_stores_the_parser_that_read_each_version(db_url):
+    crawler = get_crawler(settings_dict={"PQWATCH_DB_URL": db_url})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.process_item(replace(_page(), parser="f" * 64))
+    with pipeline.sessions() as session:
+        assert [v.parser for v in session.scalars(select(Version))] == ["f" * 64]
+
+
+def test_a_page_that_does_not_read_as_its_post_is_a_counted_extraction_failure(db_url, caplog):
+    crawler = get_crawler(settings_dict={"PQWATCH_DB_URL": db_url})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.process_item(_page())
+    lost = replace(_page(), answers=(), reads_as_post=False, doubt="no post content region on the page")
+    pipeline.process_item(replace(lost, fetched_at=T0 + timedelta(days=2)))
+    assert crawler.stats.get_value("pqwatch/extraction_failures") == 1
+    assert crawler.stats.get_value("pqwatch/errors") == 1
+    assert not crawler.stats.get_value("pqwatch/answers_removed")
+    [line] = [r.getMessage() for r in caplog.records if "extraction failure" in r.getMessage()]
+    assert line.startswith(URL) and "no post content region" in line and "1 answers were stored" in line
+    with pipeline.sessions() as session:
+        assert [v.status for v in session.scalars(select(Version))] == ["present"]
+
+
+def test_while_a_removal_waits_the_page_fingerprint_is_forgotten_so_the_next_crawl_reads_it(db_url):
+    crawler = get_crawler(settings_dict={"PQWATCH_DB_URL": db_url})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    other = replace(ANSWER, uin="HL2473", answer_text="Second.")
+    pipeline.process_item(replace(_page(), answers=(ANSWER, other), page_fingerprint="a" * 64))
+    with pipeline.sessions() as session:
+        assert record.load_page_fingerprints(session)[URL].fingerprint == "a" * 64
+    pipeline.process_item(replace(_page(), page_fingerprint="b" * 64, fetched_at=T0 + timedelta(hours=1)))
+    assert crawler.stats.get_value("pqwatch/answers_pending") == 1
+    with pipeline.sessions() as session:
+        assert URL not in record.load_page_fingerprints(session)
+        assert URL not in record.load_validators(session)

@@ -13,7 +13,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.spider import iter_spider_classes
 
 from spiders import settings
-from spiders.registry import KINDS, OFFICIAL_KINDS, SPIDERS, load_parser, rank
+from spiders.registry import KINDS, OFFICIAL_KINDS, SPIDERS, load_parser, parser_id, rank
 from storage.terms import SourceKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +56,44 @@ def test_ranks_are_distinct_and_the_official_kinds_come_best_first():
     assert all(
         rank(kind) < rank(other) for kind in OFFICIAL_KINDS for other in KINDS if other not in OFFICIAL_KINDS
     )
+
+
+# One saved raw body of each kind, and the URL it was fetched from.
+SAVED_BODIES = {
+    SourceKind.API: ("api/detail-1679416.json", "http://api.test/api/writtenquestions/questions/1679416"),
+    SourceKind.HTML: (
+        "pages/html/commons_7926_answered.html",
+        "https://questions-statements.parliament.uk/written-questions/detail/2024-07-23/7926",
+    ),
+    SourceKind.HANSARD: (
+        "pages/hansard/commons_single_housing_benefit_2004.html",
+        "https://api.parliament.uk/historic-hansard/written_answers/2004/jan/05/housing-benefit",
+    ),
+    SourceKind.BLOG: ("blog/seed_hl2472_hikvision.html", "https://blog.test/2024/01/hikvision/"),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kinds_parser_re_derives_records_from_a_stored_raw_body(kind):
+    from spiders.records import AnswerRecord
+
+    name, url = SAVED_BODIES[kind]
+    records = load_parser(kind)((ROOT / "tests" / "fixtures" / name).read_bytes(), url)
+    assert isinstance(records, tuple) and records
+    assert all(isinstance(record, AnswerRecord) for record in records)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kinds_parser_id_is_the_sha256_of_its_code_and_kinds_differ(kind):
+    module = importlib.import_module(KINDS[kind].parser_module)
+    assert parser_id(kind) == KINDS[kind].parser_id() == module.PARSER_ID
+    assert len(parser_id(kind)) == 64 and int(parser_id(kind), 16) >= 0
+    assert len({parser_id(other) for other in KINDS}) == len(KINDS)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kinds_parser_raises_value_error_on_an_unreadable_body(kind):
+    with pytest.raises(ValueError):
+        load_parser(kind)(
+            b"\xff\xfe\x00 not text \x81\xff", "https://x.test/written-questions/detail/2024-01-01/1"
+        )

@@ -4,7 +4,7 @@ migrations — on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, inspect, select
 
@@ -119,7 +119,10 @@ def test_an_answer_dropped_from_a_page_is_removed_from_that_source(sessions):
     with sessions.begin() as s:
         _record(s, [ANSWER, other], T0)
     with sessions.begin() as s:
-        outcome = _record(s, [ANSWER], T1)
+        first_sighting = _record(s, [ANSWER], T1)
+    assert (first_sighting.removed, first_sighting.pending) == (0, 1)  # confirmed a day later
+    with sessions.begin() as s:
+        outcome = _record(s, [ANSWER], T1 + timedelta(days=1))
     assert outcome.removed == 1
     with sessions() as s:
         source_id = _versions(s)[0].source_id

@@ -8,9 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from spiders import normalise, records
+from spiders.decode import code_fingerprint
 from spiders.normalise import html_to_text, normalise_body_name, normalise_inline
 from spiders.records import AnswerRecord, Attachment
-from storage.terms import EARLIEST_DATE, House, canonical_uin
+from storage.terms import EARLIEST_DATE, House, canonical_uin, utcnow
+
+# The code that turns an API record into an AnswerRecord: this module, text normalising, the records.
+PARSER_ID = code_fingerprint(__file__, normalise.__file__, records.__file__)
 
 REQUIRED = ("id", "house", "uin", "dateTabled", "questionText")
 
@@ -130,6 +135,12 @@ def parse_question(payload: dict[str, Any], today: date) -> AnswerRecord:
         original_answer_text=html_to_text(original) or None,
         attachments=tuple(_attachment(a) for a in value.get("attachments") or [] if isinstance(a, dict)),
     )
+
+
+def parse_body(body: bytes, url: str, content_type: str | None = None) -> tuple[AnswerRecord, ...]:
+    """Re-derive a stored detail response's record as the spider does; ValueError (an
+    ApiRecordError) when unreadable. Dates are checked against today's date."""
+    return (parse_question(load_json(body), utcnow().date()),)
 
 
 def grouped_question_keys(payload: dict[str, Any]) -> list[tuple[str, str]]:

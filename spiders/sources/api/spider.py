@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
@@ -16,6 +16,7 @@ from spiders.base import PqwatchSpider
 from spiders.pipelines import ListMark, stored_list_fingerprints
 from spiders.records import PageFetched
 from spiders.sources.api.parse import (
+    PARSER_ID,
     ApiRecordError,
     ListEntry,
     grouped_question_keys,
@@ -47,6 +48,7 @@ class ParliamentSpider(PqwatchSpider):
     ) -> None:
         super().__init__(**kwargs)
         self.api_base = api_base.rstrip("/")
+        self.hosts = frozenset({urlsplit(self.api_base).hostname or ""})  # redirects stay on the API host
         self.windows = windows or [{}]
         self.house = house
         self.full_refresh = full_refresh
@@ -78,7 +80,7 @@ class ParliamentSpider(PqwatchSpider):
             f"{self.api_base}{LIST_PATH}?{urlencode(sorted(query.items()))}",
             callback=self.parse_list,
             errback=self.on_error,
-            meta={"window": window, "skip": skip},
+            meta={"window": window, "skip": skip, "start": skip == 0},
             priority=10,  # keep paging ahead of the details it discovers
         )
 
@@ -159,6 +161,7 @@ class ParliamentSpider(PqwatchSpider):
             fetched_at=utcnow(),
             keeps_validators=False,
             list_fingerprint=(entry.api_id, entry.fingerprint) if entry is not None else None,
+            parser=PARSER_ID,
         )
         # Grouped questions can fall outside the window (tabled another day): fetch them too.
         for tabled, uin in grouped_question_keys(payload):

@@ -12,6 +12,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
+from spiders.normalise import html_document
 from spiders.sources.blog import platforms
 
 _NOISE_PARAMS = re.compile(rf"^({'|'.join(platforms.NOISE_PARAMS)})$", re.I)
@@ -75,7 +76,7 @@ def is_xml(body_start: bytes, content_type: str | None) -> bool:
 
 def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
     """Classify an HTML page as a post or a listing and return the same-site links to follow."""
-    tree = lxml_html.document_fromstring(html_text or "<html></html>")
+    tree = html_document(html_text)
     body_classes = set((tree.find("body").get("class", "") if tree.find("body") is not None else "").split())
     og_type = "".join(tree.xpath('//meta[@property="og:type"]/@content')).strip().lower()
     is_post = bool(body_classes & _POST_BODY_CLASSES) or (

@@ -8,16 +8,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
+from functools import cached_property
 
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
-from spiders import normalise, records
+from spiders import decode, normalise, records
+from spiders.decode import code_fingerprint, decode_body
 from spiders.normalise import (
     TextLine,
     element_to_text,
+    html_document,
     join_lines,
     normalise_body_name,
     normalise_inline,
@@ -56,13 +58,10 @@ def _is_furniture(node: lxml_html.HtmlElement) -> bool:
 CONTENT_ROOTS = tuple(CSSSelector(selector) for selector in platforms.CONTENT_ROOTS)
 
 # The code that turns a post's tree into records: this module, the platforms' selectors, text
-# normalising, the records.
-PARSER_ID = hashlib.sha256(
-    b"".join(
-        Path(module).read_bytes()
-        for module in (__file__, platforms.__file__, normalise.__file__, records.__file__)
-    )
-).hexdigest()
+# normalising and decoding, the records.
+PARSER_ID = code_fingerprint(
+    __file__, platforms.__file__, normalise.__file__, decode.__file__, records.__file__
+)
 _CANONICAL = etree.XPath('//head/link[@href][contains(concat(" ", @rel, " "), " canonical ")]')
 _PUBLISHED_META = etree.XPath(f'/html/head/meta[@property="{platforms.PUBLISHED_META_PROPERTY}"]')
 _PUBLISHED_META_ANYWHERE = etree.XPath(f'//meta[@property="{platforms.PUBLISHED_META_PROPERTY}"]')
@@ -122,21 +121,40 @@ class PostPage:
     # Same fingerprint, same records: it covers everything the answers are read from and the
     # parser's own code, so a change to the parser voids every stored fingerprint.
     fingerprint: str
+    content_region: bool = True  # the root is a post's content region, not the whole body
+    canonical_link: bool = True  # the page names its canonical URL
+
+    @cached_property
+    def text(self) -> str:
+        """The content root's plain text."""
+        return element_to_text(self.root)
+
+    def doubt(self) -> str | None:
+        """Why the page does not read as a post (None when it does): no content region, no title
+        and no canonical link, or no text in its content region."""
+        if not self.content_region:
+            return "no post content region on the page"
+        if not self.title and not self.canonical_link:
+            return "neither a title nor a canonical link on the page"
+        if not self.text.strip():
+            return "the post's content region is empty"
+        return None
 
     def parse(self) -> PostResult:
         """Read the written answers of the content root."""
-        answers, problems = parse_answers_text(element_to_text(self.root))
+        answers, problems = parse_answers_text(self.text)
         post = ParsedPost(self.url, self.canonical_url, self.title, self.published, tuple(answers))
         return PostResult(post, tuple(problems))
 
 
 def read_post(html_text: str, url: str) -> PostPage:
     """Read a post's page: its canonical URL, title, date and content root, and their fingerprint."""
-    tree = lxml_html.document_fromstring(html_text or "<html></html>")
+    tree = html_document(html_text)
     canonical = canonical_url(tree, url)
     title = _first_text(tree, _TITLES_AT)
     published = _published(tree)
     root = _content_root(tree)
+    region = root is not tree and root is not tree.find("body")
     # Why only below the root: testing every selector on every element of a whole page cost more
     # than the rest of the parse.
     for node in FURNITURE(root):
@@ -144,12 +162,23 @@ def read_post(html_text: str, url: str) -> PostPage:
     digest = hashlib.sha256(PARSER_ID.encode())
     digest.update(f"{published}\n".encode())
     digest.update(etree.tostring(root, encoding="utf-8", with_tail=False))
-    return PostPage(url, canonical, title, published, root, digest.hexdigest())
+    has_link = bool(_CANONICAL(tree))
+    return PostPage(url, canonical, title, published, root, digest.hexdigest(), region, has_link)
 
 
 def parse_post(html_text: str, url: str) -> PostResult:
     """Parse one blog post page into its written answers (none for posts without any)."""
     return read_post(html_text, url).parse()
+
+
+def parse_body(body: bytes, url: str, content_type: str | None = None) -> tuple[AnswerRecord, ...]:
+    """Re-derive a stored post body's answers as the spider does; ValueError when unreadable
+    (bytes that are not text, a tree too deep, an answer the parser cannot read whole)."""
+    text, _ = decode_body(body, content_type)
+    result = read_post(text, url).parse()
+    if result.problems:
+        raise ValueError("; ".join(problem.reason for problem in result.problems))
+    return result.post.answers
 
 
 def _content_root(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
 
 from spiders.base import PqwatchSpider, content_type_of, header
-from spiders.pipelines import PageMark, stored_page_fingerprints
+from spiders.decode import stand_in_page
+from spiders.pipelines import PageMark, stored_page_fingerprints, stored_source_urls
 from spiders.records import PageFetched, PageGone, PageUnchanged
 from spiders.sources.blog.discover import (
     clean_url,
@@ -21,7 +24,7 @@ from spiders.sources.blog.discover import (
     same_site,
     site_hosts,
 )
-from spiders.sources.blog.parse import read_post
+from spiders.sources.blog.parse import PARSER_ID, read_post
 from storage.terms import SourceKind, utcnow
 
 log = logging.getLogger("pqwatch.crawl")
@@ -54,10 +57,16 @@ class BlogSpider(PqwatchSpider):
         self.canonical_seen: set[str] = set()
         # Canonical URL -> its content fingerprint and answer count as stored: an equal page is not re-read.
         self.page_fingerprints: dict[str, PageMark] = {}
+        # Posts found (linked or read) per site, and posts stored per site before this crawl.
+        self.posts_found: Counter[str] = Counter()
+        self.stored_posts: Counter[str] = Counter()
 
     async def start(self) -> AsyncIterator[Request]:
         """Request every start URL; what each is decides how it is read."""
         self.page_fingerprints = stored_page_fingerprints(self.settings["PQWATCH_DB_URL"])
+        self.stored_posts = Counter(
+            _bare_host(url) for url in stored_source_urls(self.settings["PQWATCH_DB_URL"], SourceKind.BLOG)
+        )
         for url in self.start_urls:
             yield Request(url, callback=self.parse_any, errback=self.on_error, meta={"start": True})
 
@@ -73,11 +82,16 @@ class BlogSpider(PqwatchSpider):
                 return
             yield from self._follow(found.posts, found.listings, self.parse_any, response)
             return
-        text = self.decode(response)
+        text = self._text(response)
         if text is None:
             return
-        found = discover_html(text, response.url, self.hosts)
+        try:
+            found = discover_html(text, response.url, self.hosts)
+        except ValueError as error:  # a tree too deep to read
+            self.error(response.url, str(error))
+            return
         if found.is_post:
+            self._found(response.url, 1)
             if self._mine(response.url):
                 yield from self._post(response, text)
         else:
@@ -87,10 +101,14 @@ class BlogSpider(PqwatchSpider):
         """Read a listing page: its posts and the next listing pages."""
         if not self.readable(response):
             return
-        text = self.decode(response)
+        text = self._text(response)
         if text is None:
             return
-        found = discover_html(text, response.url, self.hosts)
+        try:
+            found = discover_html(text, response.url, self.hosts)
+        except ValueError as error:  # a tree too deep to read
+            self.error(response.url, str(error))
+            return
         if found.is_post:  # a listing link that turned out to be a post
             if self._mine(response.url):
                 yield from self._post(response, text)
@@ -109,15 +127,45 @@ class BlogSpider(PqwatchSpider):
             return
         if not self.readable(response):
             return
-        text = self.decode(response)
+        text = self._text(response)
         if text is not None:
             yield from self._post(response, text)
 
+    def closed(self, reason: str) -> None:
+        """A start URL where no post was found but posts were stored before is an error: the site
+        moved, broke or refused us, and nothing of it was checked."""
+        if reason != "finished":
+            return
+        for url in self.start_urls:
+            host = _bare_host(url)
+            stored = self.stored_posts.get(host, 0)
+            # A start URL that failed (unreachable, forbidden, a challenge page) has said why.
+            if stored and not self.posts_found.get(host) and url not in self.failed_urls:
+                self.crawler.stats.inc_value("pqwatch/no_posts")
+                self.error(url, f"found no posts at {url} where {stored} were stored")
+
     # -----------------------------------------------------------------------------------------
+
+    def _text(self, response: Response) -> str | None:
+        """The page's text, or None (counted) when it is not text or stands in for the content."""
+        text = self.decode(response)
+        if text is None:
+            return None
+        if (stand_in := stand_in_page(text)) is not None:
+            self.extraction_failure(response.url, stand_in)
+            return None
+        return text
+
+    def _found(self, url: str, posts: int) -> None:
+        self.posts_found[_bare_host(url)] += posts
 
     def _post(self, response: Response, text: str) -> Iterator[Any]:
         self.crawler.stats.inc_value("pqwatch/pages_fetched")
-        page = read_post(text, response.url)
+        try:
+            page = read_post(text, response.url)
+        except ValueError as error:  # a tree too deep to read
+            self.error(response.url, str(error))
+            return
         canonical = page.canonical_url
         if not same_site(canonical, self.hosts):
             canonical = response.url
@@ -140,6 +188,7 @@ class BlogSpider(PqwatchSpider):
                 self.error(response.url, f"unreadable answer: {problem.reason}")
             return  # the whole post waits for a parser that reads it: never half-stored
         answers = result.post.answers
+        doubt = page.doubt()
         yield PageFetched(
             source_kind=SourceKind.BLOG,
             url=canonical,
@@ -154,6 +203,9 @@ class BlogSpider(PqwatchSpider):
             # Why only when every answer is dated: an undated copy is matched to its question
             # afresh each time (a later official record may place it), so it is always re-read.
             page_fingerprint=page.fingerprint if all(a.date_tabled for a in answers) else None,
+            parser=PARSER_ID,
+            reads_as_post=doubt is None,
+            doubt=doubt,
         )
 
     def _mine(self, url: str) -> bool:
@@ -169,6 +221,7 @@ class BlogSpider(PqwatchSpider):
         depth = response.meta.get("listing_depth", 1) + 1
         if self.max_listing_pages and depth > self.max_listing_pages:
             listings = ()
+        self._found(response.url, len(posts))
         for url in filter(self._mine, posts):
             yield Request(
                 url,
@@ -185,6 +238,10 @@ class BlogSpider(PqwatchSpider):
                 meta={"listing_depth": depth},
                 priority=10,
             )
+
+
+def _bare_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
 
 
 def owner_of(url: str, shards: int) -> int:

@@ -12,9 +12,12 @@ from datetime import date
 
 from lxml import html as lxml_html
 
+from spiders import decode, normalise, records
+from spiders.decode import code_fingerprint, decode_body
 from spiders.normalise import (
     TextLine,
     element_to_text,
+    html_document,
     join_lines,
     normalise_inline,
     normalise_uin,
@@ -23,6 +26,10 @@ from spiders.normalise import (
 )
 from spiders.records import AnswerRecord
 from storage.terms import House
+
+# The code that turns a Hansard page into records: this module, text normalising and decoding,
+# the records.
+PARSER_ID = code_fingerprint(__file__, normalise.__file__, decode.__file__, records.__file__)
 
 # Page chrome. The "Back to ... / Forward to ..." section links come after the last answer and
 # would otherwise read as its closing paragraph.
@@ -71,7 +78,7 @@ class _Group:
 def parse_historic_hansard(html_text: str, url: str) -> list[AnswerRecord]:
     """Read a historic Hansard written-answers page into one record per question with a UIN."""
     # Why: lxml refuses a str that opens with an XML declaration naming an encoding (XHTML pages).
-    tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html_text or "") or "<html></html>")
+    tree = html_document(_XML_DECLARATION.sub("", html_text or ""))
     for node in tree.xpath(_DROP):
         if node.getparent() is not None:
             node.drop_tree()
@@ -113,6 +120,12 @@ def parse_historic_hansard(html_text: str, url: str) -> list[AnswerRecord]:
                 )
             )
     return records
+
+
+def parse_body(body: bytes, url: str, content_type: str | None = None) -> tuple[AnswerRecord, ...]:
+    """Re-derive a stored Hansard page's records as the spider does; ValueError when unreadable."""
+    text, _ = decode_body(body, content_type)
+    return tuple(parse_historic_hansard(text, url))
 
 
 def _answer_date(citation: re.Match[str] | None, url: str) -> date | None:

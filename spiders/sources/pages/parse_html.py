@@ -13,9 +13,12 @@ from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
+from spiders import decode, normalise, records
+from spiders.decode import code_fingerprint, decode_body
 from spiders.normalise import (
     TextLine,
     element_to_text,
+    html_document,
     join_lines,
     normalise_body_name,
     normalise_inline,
@@ -24,6 +27,10 @@ from spiders.normalise import (
     text_lines,
 )
 from spiders.records import AnswerRecord, Attachment
+
+# The code that turns a detail page into its record: this module, text normalising and decoding,
+# the records.
+PARSER_ID = code_fingerprint(__file__, normalise.__file__, decode.__file__, records.__file__)
 
 _DETAIL_URL = re.compile(r"/written-questions/detail/(\d{4}-\d{2}-\d{2})/([A-Za-z]{0,2}\d+)/?(?:[?#]|$)")
 _UIN = r"(?:HL\s?\d+|\d{1,6})"
@@ -127,7 +134,7 @@ class _Scan:
 def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
     """Read a written-question detail page into its record; ValueError names the URL if it is not one."""
     # Why: lxml refuses a str that opens with an XML declaration naming an encoding (XHTML pages).
-    tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html_text or "") or "<html></html>")
+    tree = html_document(_XML_DECLARATION.sub("", html_text or ""))
     for node in tree.xpath(_DROP):
         if node.getparent() is not None:
             node.drop_tree()
@@ -175,6 +182,12 @@ def parse_wq_detail_page(html_text: str, url: str) -> AnswerRecord:
         original_answer_text=join_lines(scan.sections.get("original", [])) or None,
         attachments=_attachments(root, url),
     )
+
+
+def parse_body(body: bytes, url: str, content_type: str | None = None) -> tuple[AnswerRecord, ...]:
+    """Re-derive a stored detail page's record as the spider does; ValueError when unreadable."""
+    text, _ = decode_body(body, content_type)
+    return (parse_wq_detail_page(text, url),)
 
 
 def _label(text: str) -> tuple[str, re.Match[str]] | None:

@@ -11,9 +11,13 @@ from scrapy import Request
 from scrapy.http import Response
 
 from spiders.base import PqwatchSpider, content_type_of, header
+from spiders.decode import stand_in_page
 from spiders.records import PageFetched, PageGone
+from spiders.sources.pages import parse_hansard, parse_html
 from spiders.sources.pages.kinds import PAGE_KINDS, page_kind
-from storage.terms import utcnow
+from storage.terms import SourceKind, utcnow
+
+PAGE_PARSER_IDS = {SourceKind.HTML: parse_html.PARSER_ID, SourceKind.HANSARD: parse_hansard.PARSER_ID}
 
 
 class PagesSpider(PqwatchSpider):
@@ -31,7 +35,12 @@ class PagesSpider(PqwatchSpider):
     async def start(self) -> AsyncIterator[Request]:
         """Request every page."""
         for url in self.urls:
-            yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"conditional": True})
+            yield Request(
+                url,
+                callback=self.parse_page,
+                errback=self.on_error,
+                meta={"conditional": True, "start": True},
+            )
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """Parse one page into records, or record that it is gone or unchanged."""
@@ -51,6 +60,9 @@ class PagesSpider(PqwatchSpider):
         text = self.decode(response)
         if text is None:
             return
+        if (stand_in := stand_in_page(text)) is not None:
+            self.extraction_failure(response.url, stand_in)
+            return
         try:
             records = PAGE_KINDS[kind][1](text, response.url)
         except ValueError as error:
@@ -67,4 +79,5 @@ class PagesSpider(PqwatchSpider):
             etag=header(response.headers, b"ETag"),
             last_modified=header(response.headers, b"Last-Modified"),
             fetched_at=utcnow(),
+            parser=PAGE_PARSER_IDS[kind],
         )

@@ -19,82 +19,45 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from monitor.changes.detect import detect_changes
 from monitor.cli.commands import main
 from monitor.config import load_settings
-from monitor.notify.digest import Mailer, period_key, send_confirmation, send_due_digests
+from monitor.notify.digest import latest_period, send_confirmation, send_due_digests
 from monitor.notify.mail import OutboxTransport, PermanentFailure, TemporaryFailure
-from monitor.notify.subscriptions import confirm, make_filters, make_token, subscribe
+from monitor.notify.subscriptions import confirm, make_token, subscribe
 from monitor.scheduler import LockHeld, build_scheduler, leader_lock
-from storage.models import OutboxMail, Subscriber
-from storage.record import record_page
-from tests.support.helpers import ANSWER, URL
-
-SECRET = "test-secret"
-# 30 Nov 2026 is a Monday; London is on GMT then, so 07:00 London is 07:00 UTC.
-MONDAY_8AM = datetime(2026, 11, 30, 8, 0)
-
-
-class Recorder:
-    """A transport that keeps what it was given, and can fail on demand."""
-
-    def __init__(self, failure: Exception | None = None) -> None:
-        self.sent: list[EmailMessage] = []
-        self.failure = failure
-
-    def send(self, message: EmailMessage) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.sent.append(message)
+from storage.models import Subscriber
+from tests.support.digests import (
+    DIGEST_SECRET,
+    MONDAY_8AM,
+    RecordingTransport,
+    add_events,
+    add_subscriber,
+    mailer,
+    outbox_rows,
+)
+from tests.support.helpers import ANSWER
 
 
-def mailer(transport) -> Mailer:  # type: ignore[no-untyped-def]
-    return Mailer(
-        transport=transport, sender="pqwatch <pq@example.org>", base_url="https://pq.example", secret=SECRET
-    )
+def test_periods_follow_london_time_and_give_one_catch_up():
+    def key(frequency: str, now: datetime) -> str | None:
+        period = latest_period(frequency, "07:00", now)
+        return period.key if period else None
 
-
-def add_subscriber(sessions, address="reader@example.org", **filters):  # type: ignore[no-untyped-def]
-    with sessions.begin() as session:
-        subscriber, _ = subscribe(
-            session,
-            address,
-            filters=make_filters(**filters),
-            confirmed=True,
-            now=MONDAY_8AM - timedelta(days=1),
-        )
-        return subscriber.id
-
-
-def add_events(sessions, *answers, at=MONDAY_8AM - timedelta(hours=2)):  # type: ignore[no-untyped-def]
-    for answer in answers:
-        with sessions.begin() as session:
-            # One page per question: a page that drops a question would say "source removed".
-            url = f"{URL}{answer.house}/{answer.uin}"
-            record_page(session, source_kind="blog", url=url, answers=[answer], observed_at=at)
-    with sessions.begin() as session:
-        detect_changes(session, now=at)
-
-
-def outbox_rows(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    with sessions() as session:
-        return [(r.period_key, r.status) for r in session.scalars(select(OutboxMail).order_by(OutboxMail.id))]
-
-
-def test_period_keys_follow_london_time_and_give_one_catch_up():
-    assert period_key("daily", "07:00", datetime(2026, 11, 30, 6, 59)) is None
-    assert period_key("daily", "07:00", datetime(2026, 11, 30, 7, 0)) == "daily:2026-11-30"
+    # Before the day's send time the latest begun period is yesterday's.
+    assert key("daily", datetime(2026, 11, 30, 6, 59)) == "daily:2026-11-29"
+    assert key("daily", datetime(2026, 11, 30, 7, 0)) == "daily:2026-11-30"
     # In summer London is UTC+1: 07:00 London is 06:00 UTC.
-    assert period_key("daily", "07:00", datetime(2026, 7, 1, 6, 0)) == "daily:2026-07-01"
-    assert period_key("weekly", "07:00", datetime(2026, 11, 30, 6, 0)) is None  # Monday, too early
-    assert period_key("weekly", "07:00", datetime(2026, 11, 30, 7, 0)) == "weekly:2026-W49"
-    assert period_key("weekly", "07:00", datetime(2026, 12, 3, 1, 0)) == "weekly:2026-W49"  # catch-up
+    assert key("daily", datetime(2026, 7, 1, 6, 0)) == "daily:2026-07-01"
+    assert key("weekly", datetime(2026, 11, 30, 6, 0)) == "weekly:2026-W48"  # Monday, too early
+    assert key("weekly", datetime(2026, 11, 30, 7, 0)) == "weekly:2026-W49"
+    assert key("weekly", datetime(2026, 12, 3, 1, 0)) == "weekly:2026-W49"  # catch-up
+    assert key("immediate", datetime(2026, 12, 3, 1, 0)) is None
 
 
 def test_a_digest_goes_out_once_per_period_with_every_matching_event(sessions):
     add_subscriber(sessions)
     add_events(sessions, ANSWER, replace(ANSWER, uin="HL2473"))
-    transport = Recorder()
+    transport = RecordingTransport()
     first = send_due_digests(sessions, mailer(transport), MONDAY_8AM)
     again = send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(hours=1))
     assert (first.sent, again.sent, again.skipped_already_sent) == (1, 0, 1)
@@ -110,7 +73,7 @@ def test_a_digest_goes_out_once_per_period_with_every_matching_event(sessions):
 def test_the_next_period_has_only_what_is_new_and_nothing_new_means_no_mail(sessions):
     add_subscriber(sessions)
     add_events(sessions, ANSWER)
-    transport = Recorder()
+    transport = RecordingTransport()
     send_due_digests(sessions, mailer(transport), MONDAY_8AM)
     tuesday = MONDAY_8AM + timedelta(days=1)
     assert send_due_digests(sessions, mailer(transport), tuesday).nothing_to_report == 1
@@ -146,7 +109,7 @@ def test_filters_choose_the_events_a_subscriber_gets(sessions, filters, expected
             question_text="To ask about railways.",
         ),
     )
-    transport = Recorder()
+    transport = RecordingTransport()
     send_due_digests(sessions, mailer(transport), MONDAY_8AM)
     body = transport.sent[0].get_body(("plain",)).get_content() if transport.sent else ""
     assert {uin for uin in ("HL2472", "HL2473", "4120") if uin in body} == expected
@@ -157,23 +120,23 @@ def test_double_opt_in_sends_one_confirmation_and_nothing_else_until_confirmed(s
         subscriber, needs = subscribe(session, "New@Example.org", now=MONDAY_8AM - timedelta(days=1))
         subscriber_id = subscriber.id
     assert needs
-    transport = Recorder()
+    transport = RecordingTransport()
     assert send_confirmation(sessions, mailer(transport), subscriber_id, MONDAY_8AM)
     assert not send_confirmation(sessions, mailer(transport), subscriber_id, MONDAY_8AM)  # never twice
     assert len(transport.sent) == 1 and "/confirm/" in transport.sent[0].get_body(("plain",)).get_content()
     add_events(sessions, ANSWER)
     assert send_due_digests(sessions, mailer(transport), MONDAY_8AM).sent == 0
     with sessions.begin() as session:
-        confirm(session, SECRET, make_token(SECRET, "new@example.org", "confirm"), MONDAY_8AM)
+        confirm(session, DIGEST_SECRET, make_token(DIGEST_SECRET, "new@example.org", "confirm"), MONDAY_8AM)
     add_events(sessions, replace(ANSWER, answer_text="After confirming."), at=MONDAY_8AM)
     assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(minutes=1)).sent == 1
 
 
-def test_a_crash_between_sending_and_recording_sends_nothing_twice(sessions):
+def test_a_crash_during_the_hand_over_is_reported_never_resent_and_its_changes_carried(sessions):
     add_subscriber(sessions)
     add_events(sessions, ANSWER)
 
-    class CrashAfterSending(Recorder):
+    class CrashAfterSending(RecordingTransport):
         def send(self, message: EmailMessage) -> None:
             super().send(message)
             raise KeyboardInterrupt  # the process dies before it can record "sent"
@@ -182,18 +145,25 @@ def test_a_crash_between_sending_and_recording_sends_nothing_twice(sessions):
     with pytest.raises(KeyboardInterrupt):
         send_due_digests(sessions, mailer(crashing), MONDAY_8AM)
     assert len(crashing.sent) == 1 and outbox_rows(sessions) == [("daily:2026-11-30", "sending")]
-    after = Recorder()
-    send_due_digests(sessions, mailer(after), MONDAY_8AM + timedelta(minutes=10))
+    after = RecordingTransport()
+    later = send_due_digests(sessions, mailer(after), MONDAY_8AM + timedelta(minutes=10))
+    assert after.sent == []  # not again today: it may have arrived
+    assert (later.interrupted, later.ok) == (1, False) and "1 interrupted" in later.summary()
+    assert outbox_rows(sessions) == [("daily:2026-11-30", "interrupted")]
+    # Issue 10: only "sent" rows count, so tomorrow's digest carries the interrupted changes.
     send_due_digests(sessions, mailer(after), MONDAY_8AM + timedelta(days=1))
-    assert after.sent == []  # not again today, and tomorrow's digest does not repeat it
+    [carried] = after.sent
+    assert "HL2472" in carried.get_body(("plain",)).get_content()
 
 
 def test_a_temporary_failure_is_recorded_and_its_events_go_in_the_next_digest(sessions):
     add_subscriber(sessions)
     add_events(sessions, ANSWER)
-    failed = send_due_digests(sessions, mailer(Recorder(TemporaryFailure("451 try later"))), MONDAY_8AM)
+    failed = send_due_digests(
+        sessions, mailer(RecordingTransport(TemporaryFailure("451 try later"))), MONDAY_8AM
+    )
     assert failed.failed == 1 and outbox_rows(sessions) == [("daily:2026-11-30", "failed")]
-    transport = Recorder()
+    transport = RecordingTransport()
     assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(days=1)).sent == 1
     assert "HL2472" in transport.sent[0].get_body(("plain",)).get_content()
 
@@ -202,7 +172,9 @@ def test_a_rejected_recipient_is_suppressed(sessions):
     subscriber_id = add_subscriber(sessions)
     add_events(sessions, ANSWER)
     run = send_due_digests(
-        sessions, mailer(Recorder(PermanentFailure("550 no such user", recipient_rejected=True))), MONDAY_8AM
+        sessions,
+        mailer(RecordingTransport(PermanentFailure("550 no such user", recipient_rejected=True))),
+        MONDAY_8AM,
     )
     assert run.suppressed == 1
     with sessions() as session:
@@ -212,7 +184,7 @@ def test_a_rejected_recipient_is_suppressed(sessions):
 def test_after_days_of_downtime_exactly_one_catch_up_digest_goes_out(sessions):
     add_subscriber(sessions)
     add_events(sessions, ANSWER)
-    transport = Recorder()
+    transport = RecordingTransport()
     back = MONDAY_8AM + timedelta(days=3, hours=2)
     for minutes in (0, 10, 20):  # the scheduler's ticks after the restart
         send_due_digests(sessions, mailer(transport), back + timedelta(minutes=minutes))
@@ -223,7 +195,7 @@ def test_two_senders_racing_send_each_digest_once(sessions):
     for number in range(5):
         add_subscriber(sessions, f"reader{number}@example.org")
     add_events(sessions, ANSWER)
-    transport = Recorder()
+    transport = RecordingTransport()
     threads = [
         threading.Thread(target=send_due_digests, args=(sessions, mailer(transport), MONDAY_8AM))
         for _ in range(2)
@@ -334,7 +306,7 @@ def test_a_refusal_that_is_not_about_the_address_stops_the_run(sessions):
     for number in range(3):
         add_subscriber(sessions, f"reader{number}@example.org")
     add_events(sessions, ANSWER)
-    transport = Recorder(PermanentFailure("535 authentication failed"))
+    transport = RecordingTransport(PermanentFailure("535 authentication failed"))
     run = send_due_digests(sessions, mailer(transport), MONDAY_8AM)
     assert run.failed == 1 and run.sent == 0
     assert outbox_rows(sessions) == [("daily:2026-11-30", "failed")]  # the other two wait for a fix
@@ -345,7 +317,7 @@ def test_a_refusal_that_is_not_about_the_address_stops_the_run(sessions):
 def test_a_long_digest_shows_the_first_fifty_of_a_kind_and_counts_the_rest(sessions):
     add_subscriber(sessions)
     add_events(sessions, *[replace(ANSWER, uin=f"HL{3000 + n}") for n in range(60)])
-    transport = Recorder()
+    transport = RecordingTransport()
     send_due_digests(sessions, mailer(transport), MONDAY_8AM)
     [message] = transport.sent
     text = message.get_body(("plain",)).get_content()
@@ -356,7 +328,7 @@ def test_a_long_digest_shows_the_first_fifty_of_a_kind_and_counts_the_rest(sessi
 def test_immediate_subscribers_get_one_mail_per_batch_of_new_changes(sessions):
     with sessions.begin() as session:
         subscribe(session, "now@example.org", frequency="immediate", confirmed=True, now=MONDAY_8AM)
-    transport = Recorder()
+    transport = RecordingTransport()
     add_events(sessions, ANSWER, at=MONDAY_8AM + timedelta(minutes=1))
     assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(minutes=2)).sent == 1
     assert send_due_digests(sessions, mailer(transport), MONDAY_8AM + timedelta(minutes=3)).sent == 0

@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.notify.mail import (
@@ -29,55 +24,24 @@ from monitor.notify.mail import (
     sanitize_header,
     transport_from_url,
 )
-from monitor.notify.model import RenderedMail
 from monitor.notify.render import render_digest
 from tests.support.helpers import one_item_context
+from tests.support.mail import (
+    MAIL,
+    SENDER,
+    TO,
+    UNSUBSCRIBE,
+    FakeSleep,
+    SmtpRecorder,
+    free_port,
+    message,
+    smtp_server,
+)
 
-TO = "reader@example.org"
-SENDER = "pqwatch <pqwatch@example.org>"
-UNSUBSCRIBE = "https://pqwatch.example.org/unsubscribe/tok-123"
-MAIL = RenderedMail(subject="pqwatch: 1 answer corrected", text="Plain £ text\n", html="<p>HTML £ text</p>\n")
-
-
-def message(mail: RenderedMail = MAIL, message_id: str = "<digest-1@pqwatch.example.org>") -> EmailMessage:
-    """A finished message to TO with a fixed date."""
-    date = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
-    return build_message(mail, TO, SENDER, UNSUBSCRIBE, message_id, date=date)
-
-
-class FakeSleep:
-    """Records the delays a transport asks for instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
+# --- SMTP handlers that refuse ---------------------------------------------------------------------
 
 
-# --- in-process SMTP servers ----------------------------------------------------------------------
-
-
-class Recorder:
-    """An SMTP handler that accepts everything and keeps each envelope."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-        self.data_attempts = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.data_attempts += 1
-        self.envelopes.append(envelope)
-        return "250 2.0.0 OK"
-
-    def received(self) -> tuple[bytes, EmailMessage]:
-        """The one message received: raw bytes and parsed."""
-        assert len(self.envelopes) == 1
-        raw = self.envelopes[0].content
-        return raw, email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
-
-
-class BusyFirst(Recorder):
+class BusyFirst(SmtpRecorder):
     """Answers 451 to the first `failures` DATA commands, then accepts."""
 
     def __init__(self, failures: int) -> None:
@@ -91,7 +55,7 @@ class BusyFirst(Recorder):
         return await super().handle_DATA(server, session, envelope)
 
 
-class RejectsData(Recorder):
+class RejectsData(SmtpRecorder):
     """Answers 554 to every message."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -99,7 +63,7 @@ class RejectsData(Recorder):
         return "554 5.6.0 Message content rejected"
 
 
-class RejectsRecipient(Recorder):
+class RejectsRecipient(SmtpRecorder):
     """Answers 550 on RCPT for one address."""
 
     def __init__(self, rejected: str) -> None:
@@ -122,25 +86,6 @@ def body(received: EmailMessage, subtype: str) -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def smtp_server(handler: Recorder, **options: Any) -> Iterator[str]:
-    """Run an aiosmtpd server on 127.0.0.1 for the block; yield its smtp:// URL (no credentials)."""
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
-
-
 def check_password(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
     """Accepts user "pq@watch" with password "p:ss w@rd" only."""
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"pq@watch", b"p:ss w@rd")
@@ -156,7 +101,7 @@ def transport(url: str, sleep: FakeSleep, attempts: int = 4) -> SmtpTransport:
 
 
 def test_message_arrives_multipart_with_both_parts_and_one_click_unsubscribe_headers() -> None:
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     with smtp_server(handler) as url:
         transport(url, sleep).send(message())
     raw, received = handler.received()
@@ -221,7 +166,7 @@ def test_server_down_raises_temporary_failure_after_retries() -> None:
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_login_with_url_decoded_credentials_when_the_server_requires_auth() -> None:
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     options = {"authenticator": check_password, "auth_required": True, "auth_require_tls": False}
     with smtp_server(handler, **options) as url:
         credentialed = url.replace("smtp://", "smtp://pq%40watch:p%3Ass%20w%40rd@")
@@ -232,7 +177,7 @@ def test_login_with_url_decoded_credentials_when_the_server_requires_auth() -> N
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 @pytest.mark.parametrize("credentials", ["", "pq%40watch:wrong@"])
 def test_missing_or_wrong_credentials_are_a_permanent_failure(credentials: str) -> None:
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     options = {"authenticator": check_password, "auth_required": True, "auth_require_tls": False}
     with smtp_server(handler, **options) as url, pytest.raises(PermanentFailure) as failure:
         transport(url.replace("smtp://", f"smtp://{credentials}"), sleep).send(message())
@@ -242,7 +187,7 @@ def test_missing_or_wrong_credentials_are_a_permanent_failure(credentials: str) 
 
 
 def test_starttls_requested_but_not_offered_is_permanent() -> None:
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     with smtp_server(handler) as url, pytest.raises(PermanentFailure, match="STARTTLS"):
         transport(url + "?starttls=1", sleep).send(message())
     assert handler.envelopes == []
@@ -270,7 +215,7 @@ def header_lines(raw: bytes) -> list[str]:
     ],
 )
 def test_no_subject_creates_an_extra_header_at_the_server(subject: str) -> None:
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     with smtp_server(handler) as url:
         transport(url, sleep).send(message(replace(MAIL, subject=subject)))
     raw, received = handler.received()
@@ -298,7 +243,7 @@ def test_no_subject_creates_an_extra_header_at_the_server(subject: str) -> None:
 def test_an_encoded_newline_in_a_scraped_heading_never_reaches_the_server_as_a_header() -> None:
     heading = "Schools =?utf-8?q?a=0D=0ABcc:_victim@example.org?="
     mail = render_digest(one_item_context(heading=heading))
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     with smtp_server(handler) as url:
         transport(url, sleep).send(message(mail))
     raw, received = handler.received()
@@ -414,7 +359,7 @@ def test_transport_from_url_rejects_other_urls_naming_the_setting(url: str, tmp_
 
 
 def test_smtps_to_a_plain_text_server_fails_without_sending_in_clear() -> None:
-    handler, sleep = Recorder(), FakeSleep()
+    handler, sleep = SmtpRecorder(), FakeSleep()
     with smtp_server(handler) as url, pytest.raises(TemporaryFailure, match="SSL"):
         transport(url.replace("smtp://", "smtps://"), sleep, attempts=2).send(message())
     assert handler.envelopes == [] and sleep.delays == [2.0]

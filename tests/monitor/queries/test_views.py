@@ -22,7 +22,7 @@ from monitor.queries.views import (
     question_history,
 )
 from spiders.records import Attachment
-from storage.record import CONTENT_FIELDS, record_page
+from storage.record import CONTENT_FIELDS, record_gone, record_page
 from storage.terms import ChangeKind, House, SourceKind, VersionStatus
 from tests.support.helpers import ANSWER, URL
 
@@ -165,6 +165,7 @@ def test_change_events_are_typed_and_print_the_contract(sessions):
         "source_kind",
         "source_url",
         "detected_at",
+        "hold",
     ]
     assert printed["detected_at"] == "2021-09-23T08:30:15Z" and printed["date_tabled"] == "2021-09-07"
     assert printed["kind"] == "answer_text_changed" and printed["field"] == "answer_text"
@@ -175,7 +176,7 @@ def test_change_events_are_typed_and_print_the_contract(sessions):
 def test_a_question_history_lists_each_version_with_its_source(sessions):
     store(sessions, ("blog", URL, ANSWER))
     with sessions.begin() as session:
-        record_page(session, source_kind="blog", url=URL, answers=[], observed_at=SEEN.replace(day=24))
+        record_gone(session, url=URL, observed_at=SEEN.replace(day=24))  # the post answered 404
     with sessions() as session:
         [history] = question_history(session, "hl 2472")
     assert [(v.seq, v.status) for v in history.versions] == [
@@ -193,6 +194,8 @@ def test_a_question_history_lists_each_version_with_its_source(sessions):
         "status",
         "content_hash",
         *EXPORT_KEYS[4:21],
+        "parser",
+        "rebaseline",
     ]
     assert (first["observed_at"], first["answered_at"], first["grouped_with"]) == (
         "2021-09-22T08:30:15Z",

@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
-from email.message import Message
-from urllib.error import HTTPError
 
 import itsdangerous.timed
 import pytest
@@ -26,10 +22,8 @@ from monitor.web.app import create_app
 from spiders.records import AnswerRecord
 from storage.models import Subscriber
 from storage.record import record_page
+from tests.support.web import ANN, GOOD_FORM, NOW, WEB_SECRET, Site, fetch
 
-SECRET = "test-secret-key"
-NOW = datetime(2026, 11, 30, 9, 0)
-ANN = "ann@example.org"
 ANSWER = AnswerRecord(
     house="Lords",
     uin="HL2472",
@@ -47,46 +41,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One HTTP response, read whole."""
-
-    status: int
-    headers: Message
-    body: str
-
-
-@dataclass(frozen=True)
-class Site:
-    """The running web app and the database behind it."""
-
-    url: str
-    sessions: sessionmaker[Session]
-
-    def get(self, path: str, method: str = "GET") -> Reply:
-        """Request a path of the app."""
-        return fetch(self.url + path, method=method)
-
-    def post(self, path: str, fields: dict[str, str | list[str]]) -> Reply:
-        """POST a form (application/x-www-form-urlencoded) to a path of the app."""
-        return fetch(self.url + path, data=urllib.parse.urlencode(fields, doseq=True).encode())
-
-
-# Why: an HTTP(S)_PROXY in the environment must not capture requests to 127.0.0.1.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def fetch(url: str, data: bytes | None = None, method: str | None = None) -> Reply:
-    """Make one request; an HTTP error status is a reply like any other."""
-    request = urllib.request.Request(url, data=data, method=method)
-    try:
-        with _OPENER.open(request, timeout=10) as response:
-            return Reply(response.status, response.headers, response.read().decode())
-    except HTTPError as error:
-        with error:
-            return Reply(error.code, error.headers, error.read().decode())
 
 
 @contextmanager
@@ -111,7 +65,7 @@ def serve_in_thread(app: object) -> Iterator[str]:
 @pytest.fixture
 def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
     """The app on a migrated empty database, its clock frozen at NOW."""
-    app = create_app(sessions, SECRET, "https://pqwatch.example", clock=lambda: NOW)
+    app = create_app(sessions, WEB_SECRET, "https://pqwatch.example", clock=lambda: NOW)
     with serve_in_thread(app) as url:
         yield Site(url, sessions)
 
@@ -147,7 +101,7 @@ def record(sessions: sessionmaker[Session], kind: str, url: str, answer: AnswerR
 
 def test_a_confirmation_link_shows_a_button_whose_press_confirms_once(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=False, filters=make_filters(house="Lords", kinds=["corrected"]))
-    token = make_token(SECRET, ANN, "confirm")
+    token = make_token(WEB_SECRET, ANN, "confirm")
 
     page = site.get(f"/confirm/{token}")
     assert page.status == 200
@@ -174,7 +128,7 @@ def test_an_expired_confirmation_link_is_refused_and_confirms_nothing(
     eight_days_ago = time.time() - 8 * 24 * 3600
     with monkeypatch.context() as patch:
         patch.setattr(itsdangerous.timed.time, "time", lambda: eight_days_ago)
-        token = make_token(SECRET, ANN, "confirm")
+        token = make_token(WEB_SECRET, ANN, "confirm")
 
     for reply in (site.get(f"/confirm/{token}"), site.post(f"/confirm/{token}", {})):
         assert reply.status == 400
@@ -193,8 +147,8 @@ def tampered(token: str) -> str:
     [
         "not-a-token",
         make_token("another-secret", ANN, "confirm"),
-        make_token(SECRET, ANN, "unsubscribe"),  # a token for another action
-        tampered(make_token(SECRET, ANN, "confirm")),
+        make_token(WEB_SECRET, ANN, "unsubscribe"),  # a token for another action
+        tampered(make_token(WEB_SECRET, ANN, "confirm")),
     ],
     ids=["garbage", "other-key", "other-action", "tampered"],
 )
@@ -209,7 +163,7 @@ def test_a_forged_confirmation_link_is_a_400_page_without_a_traceback(site: Site
 
 def test_link_scanners_and_head_requests_do_not_spend_a_confirmation_link(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=False)
-    token = make_token(SECRET, ANN, "confirm")
+    token = make_token(WEB_SECRET, ANN, "confirm")
     for _ in range(3):  # a scanner, a link preview, the reader opening it
         assert site.get(f"/confirm/{token}", method="HEAD").status == 200
         assert site.get(f"/confirm/{token}").status == 200
@@ -224,7 +178,7 @@ def test_link_scanners_and_head_requests_do_not_spend_a_confirmation_link(site: 
 
 def test_unsubscribe_get_changes_nothing_and_shows_a_post_button(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=True)
-    path = f"/unsubscribe/{make_token(SECRET, ANN, 'unsubscribe')}"
+    path = f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'unsubscribe')}"
 
     for _ in range(2):  # a mail scanner may follow the link more than once
         reply = site.get(path)
@@ -238,7 +192,7 @@ def test_unsubscribe_get_changes_nothing_and_shows_a_post_button(site: Site) -> 
 
 def test_one_click_post_unsubscribes_and_a_second_post_still_says_unsubscribed(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=True)
-    path = f"/unsubscribe/{make_token(SECRET, ANN, 'unsubscribe')}"
+    path = f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'unsubscribe')}"
 
     first = site.post(path, {"List-Unsubscribe": "One-Click"})
     assert first.status == 200
@@ -253,7 +207,7 @@ def test_one_click_post_unsubscribes_and_a_second_post_still_says_unsubscribed(s
 
 def test_the_unsubscribe_page_button_unsubscribes(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=True)
-    page = site.get(f"/unsubscribe/{make_token(SECRET, ANN, 'unsubscribe')}")
+    page = site.get(f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'unsubscribe')}")
     action = re.search(r'action="([^"]+)"', page.body)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]+)">', page.body))
     assert action is not None
@@ -264,7 +218,7 @@ def test_the_unsubscribe_page_button_unsubscribes(site: Site) -> None:
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_unsubscribe_with_a_bad_token_is_400_and_changes_nothing(site: Site, method: str) -> None:
     add_subscriber(site.sessions, confirmed=True)
-    path = f"/unsubscribe/{make_token(SECRET, ANN, 'manage')}"  # signed, but for another action
+    path = f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'manage')}"  # signed, but for another action
     reply = site.post(path, {"List-Unsubscribe": "One-Click"}) if method == "POST" else site.get(path)
     assert reply.status == 400
     assert "not valid" in reply.body
@@ -277,19 +231,7 @@ def test_unsubscribe_with_a_bad_token_is_400_and_changes_nothing(site: Site, met
 
 def manage_path(email: str = ANN) -> str:
     """The path of a subscriber's manage link."""
-    return f"/manage/{make_token(SECRET, email, 'manage')}"
-
-
-GOOD_FORM: dict[str, str | list[str]] = {
-    "frequency": "weekly",
-    "send_time": "18:30",
-    "house": "Commons",
-    "department": "  Home   Office ",
-    "member": "",
-    "keyword": "Hikvision",
-    "uin": "hl 2472",
-    "kinds": ["corrected", "answer_text_changed"],
-}
+    return f"/manage/{make_token(WEB_SECRET, email, 'manage')}"
 
 
 def test_the_manage_form_shows_the_stored_settings(site: Site) -> None:
@@ -344,7 +286,7 @@ def test_the_manage_form_rejects_a_bad_value_with_400_and_keeps_the_settings(
 
 def test_a_manage_link_of_an_unsubscribed_address_changes_nothing(site: Site) -> None:
     add_subscriber(site.sessions, confirmed=True)
-    site.post(f"/unsubscribe/{make_token(SECRET, ANN, 'unsubscribe')}", {"List-Unsubscribe": "One-Click"})
+    site.post(f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'unsubscribe')}", {"List-Unsubscribe": "One-Click"})
     assert site.get(manage_path()).status == 400
     reply = site.post(manage_path(), GOOD_FORM)
     assert reply.status == 400
@@ -443,7 +385,7 @@ def test_healthz_says_ok(site: Site) -> None:
     [
         "/healthz",
         "/confirm/forged",
-        f"/unsubscribe/{make_token(SECRET, ANN, 'unsubscribe')}",
+        f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'unsubscribe')}",
         "/questions/Lords/HL2472",
         "/no/such/page",
     ],
@@ -456,7 +398,7 @@ def test_every_response_carries_the_security_headers(site: Site, path: str) -> N
 
 
 def test_pages_reached_by_a_token_are_not_cached(site: Site) -> None:
-    reply = site.get(f"/unsubscribe/{make_token(SECRET, ANN, 'unsubscribe')}")
+    reply = site.get(f"/unsubscribe/{make_token(WEB_SECRET, ANN, 'unsubscribe')}")
     assert reply.headers["Cache-Control"] == "no-store"
 
 
@@ -468,7 +410,7 @@ def test_a_wrong_method_is_a_405_page_naming_the_allowed_ones(site: Site) -> Non
 
 def test_a_database_failure_is_a_500_page_without_a_traceback() -> None:
     broken = sessionmaker(create_engine("sqlite:////nonexistent-folder/pqwatch.sqlite3"))
-    app = create_app(broken, SECRET, "https://pqwatch.example")
+    app = create_app(broken, WEB_SECRET, "https://pqwatch.example")
     with serve_in_thread(app) as url:
         reply = fetch(url + "/questions/Lords/HL2472")
         assert reply.status == 500

@@ -6,8 +6,14 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from monitor.cli.commands import main
 from monitor.demo.site import LocalSite
+from spiders.registry import parser_id
+from storage.db import open_database
+from storage.models import Version
+from storage.terms import SourceKind
 from tests.support.api_standin import ApiStandIn
 from tests.support.helpers import FIXTURES as SAVED
 
@@ -21,7 +27,8 @@ def saved(folder: str, name: str) -> tuple[str, bytes]:
 
 
 def crawl_pages(db_url: str, site: LocalSite, *paths: str) -> int:
-    args = ["--db", db_url, "crawl", "pages", "--delay", "0"]
+    # --any-host: the stand-in serves the official paths on 127.0.0.1
+    args = ["--db", db_url, "crawl", "pages", "--delay", "0", "--any-host"]
     for path in paths:
         args += ["--url", site.url + path]
     return main(args)
@@ -103,3 +110,24 @@ def test_a_page_that_does_not_parse_is_a_counted_error(db_url, capfd):
         assert crawl_pages(db_url, site, "/written-questions/detail/2024-01-05/7926") == 1
     assert "1 errors" in capfd.readouterr().out
     assert export(db_url, capfd) == []
+
+
+def test_a_stand_in_page_where_official_answers_were_is_an_extraction_failure(db_url, capfd):
+    path, page = saved("hansard", "commons_two_questions_column_markers_mid_sentence")
+    with LocalSite() as site:
+        site.replace({path: page})
+        assert crawl_pages(db_url, site, path) == 0
+        before = export(db_url, capfd)
+        site.replace(
+            {path: b"<html><body><h1>Briefly unavailable for scheduled maintenance.</h1></body></html>"}
+        )
+        assert crawl_pages(db_url, site, path) == 1
+        captured = capfd.readouterr()
+        out = captured.out + captured.err
+        lines = [line for line in out.splitlines() if "extraction failure: a maintenance page" in line]
+        assert len(lines) == 1 and site.url + path in lines[0]
+    assert export(db_url, capfd) == before
+    with open_database(db_url)() as session:
+        versions = list(session.scalars(select(Version)))
+    assert [v.status for v in versions] == ["present", "present"]
+    assert {v.parser for v in versions} == {parser_id(SourceKind.HANSARD)}
