@@ -3,36 +3,11 @@ one host (robots.txt included), in one crawl process or shared between several."
 
 from __future__ import annotations
 
-import threading
-import time
-from http.server import BaseHTTPRequestHandler
-
 import pytest
 
 from monitor.cli import main
 from monitor.demo.sample_blog import generate_blog
-from monitor.demo.site import LocalSite
-
-
-class CountingSite(LocalSite):
-    """A LocalSite that takes a moment over each request and records the most served at once."""
-
-    def __init__(self, pause: float = 0.02) -> None:
-        super().__init__()
-        self.pause = pause
-        self.in_flight = self.peak = 0
-        self._count = threading.Lock()
-
-    def _respond(self, h: BaseHTTPRequestHandler, head: bool) -> None:
-        with self._count:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-        try:
-            time.sleep(self.pause)  # a server-side delay, so overlapping requests are seen
-            super()._respond(h, head)
-        finally:
-            with self._count:
-                self.in_flight -= 1
+from tests.support.processes import CountingSite
 
 
 @pytest.mark.parametrize("concurrency", [1, 2, 3])

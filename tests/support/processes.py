@@ -1,4 +1,5 @@
-"""Child processes and a stalling blog, for tests of crawls that must die with their parent."""
+"""Child processes and blogs that stall or count requests in flight, for tests of crawls that must
+die with their parent, wait for their host or keep to their concurrency."""
 
 from __future__ import annotations
 
@@ -21,6 +22,27 @@ class StallingSite(LocalSite):
         self.reached.set()
         self.release.wait(30)
         super()._respond(h, head)
+
+
+class CountingSite(LocalSite):
+    """A LocalSite that takes a moment over each request and records the most served at once."""
+
+    def __init__(self, pause: float = 0.02) -> None:
+        super().__init__()
+        self.pause = pause
+        self.in_flight = self.peak = 0
+        self._count = threading.Lock()
+
+    def _respond(self, h: BaseHTTPRequestHandler, head: bool) -> None:
+        with self._count:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        try:
+            time.sleep(self.pause)  # a server-side delay, so overlapping requests are seen
+            super()._respond(h, head)
+        finally:
+            with self._count:
+                self.in_flight -= 1
 
 
 def children(pid: int) -> list[int]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from urllib.error import HTTPError
 
 from sqlalchemy.orm import Session, sessionmaker
+from waitress.wasyncore import close_all
+
+from monitor.web.app import create_server
 
 WEB_SECRET = "test-secret-key"
 NOW = datetime(2026, 11, 30, 9, 0)
@@ -65,3 +71,23 @@ def fetch(url: str, data: bytes | None = None, method: str | None = None) -> Rep
     except HTTPError as error:
         with error:
             return Reply(error.code, error.headers, error.read().decode())
+
+
+@contextmanager
+def serve_in_thread(app: object, **options: object) -> Iterator[str]:
+    """Serve an app as `pqwatch serve` does (its connection bounds, `options` overriding them) on a
+    free port of 127.0.0.1 in a thread; yield its URL, then stop it."""
+    sockets: dict[int, object] = {}
+    server = create_server(app, "127.0.0.1", 0, map=sockets, **options)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Why: the loop thread closes its own sockets; closing them from here races its poll().
+        try:
+            server.trigger.pull_trigger(lambda: close_all(sockets))
+        except OSError:
+            close_all(sockets)  # the trigger is already gone: nothing is polling any more
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()

@@ -7,9 +7,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,31 +14,10 @@ import pytest
 from monitor.cli import main
 from monitor.crawl import processes
 from monitor.crawl.processes import CrawlOptions, CrawlProcesses, HostBusy, crawl_hosts, host_lock
-from monitor.demo.site import LocalSite
 from tests.support.helpers import site_pages
-from tests.support.processes import StallingSite, alive, children, wait_until
+from tests.support.processes import CountingSite, StallingSite, alive, children, wait_until
 
 PQWATCH = str(Path(sys.executable).with_name("pqwatch"))
-
-
-class CountingSite(LocalSite):
-    """A blog that takes a moment over each request and records the most served at once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_flight = self.peak = 0
-        self._count = threading.Lock()
-
-    def _respond(self, h: BaseHTTPRequestHandler, head: bool) -> None:
-        with self._count:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-        try:
-            time.sleep(0.05)
-            super()._respond(h, head)
-        finally:
-            with self._count:
-                self.in_flight -= 1
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
@@ -65,7 +41,7 @@ def test_a_crawl_process_dies_when_its_cli_is_sigkilled(db_url):
 
 
 def test_two_crawls_of_one_host_never_overlap(db_url, tmp_path):
-    with CountingSite() as site:
+    with CountingSite(pause=0.05) as site:
         site.replace(site_pages(site.url))
         command = [PQWATCH, "--db", db_url, "crawl", "blog", "--delay", "0", "--start-url", site.url + "/"]
         subprocess.run([PQWATCH, "--db", db_url, "export"], check=True, capture_output=True)  # migrated

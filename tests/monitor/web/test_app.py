@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
 import itsdangerous.timed
 import pytest
-import waitress
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from waitress.wasyncore import close_all
 
 from monitor.notify.subscriptions import Filters, make_filters, make_token, subscribe
 from monitor.web.app import create_app
 from spiders.records import AnswerRecord
 from storage.models import Subscriber
 from storage.record import record_page
-from tests.support.web import ANN, GOOD_FORM, NOW, WEB_SECRET, Site, fetch
+from tests.support.web import ANN, GOOD_FORM, NOW, WEB_SECRET, Site, fetch, serve_in_thread
 
 ANSWER = AnswerRecord(
     house="Lords",
@@ -41,25 +37,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-
-
-@contextmanager
-def serve_in_thread(app: object) -> Iterator[str]:
-    """Run an app with waitress on a free port of 127.0.0.1; yield its URL, then stop it."""
-    sockets: dict[int, object] = {}
-    server = waitress.create_server(app, map=sockets, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Why: the loop thread closes its own sockets; closing them from here races its poll().
-        try:
-            server.trigger.pull_trigger(lambda: close_all(sockets))
-        except OSError:
-            close_all(sockets)  # the trigger is already gone: nothing is polling any more
-        thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

@@ -5,24 +5,21 @@ left alone), and a server that idle or half-open connections cannot starve."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from urllib.error import HTTPError
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from waitress.wasyncore import close_all
 
 from monitor.notify.subscriptions import make_token, subscribe, unsubscribe
-from monitor.web.app import SERVER_OPTIONS, create_app, create_server
+from monitor.web.app import SERVER_OPTIONS, create_app
 from storage.models import Subscriber
-from tests.support.web import ANN, GOOD_FORM, NOW, WEB_SECRET, Reply, Site
+from tests.support.web import ANN, GOOD_FORM, NOW, WEB_SECRET, Reply, Site, serve_in_thread
 
 BASE = "https://pqwatch.example"
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -41,27 +38,10 @@ def request(
             return Reply(error.code, error.headers, error.read().decode())
 
 
-@contextmanager
-def running(app: object, **options: object) -> Iterator[str]:
-    sockets: dict[int, object] = {}
-    server = create_server(app, "127.0.0.1", 0, map=sockets, **options)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        try:
-            server.trigger.pull_trigger(lambda: close_all(sockets))
-        except OSError:
-            close_all(sockets)
-        thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
-
-
 @pytest.fixture
 def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
     app = create_app(sessions, WEB_SECRET, BASE, clock=lambda: NOW)
-    with running(app) as url:
+    with serve_in_thread(app) as url:
         yield Site(url, sessions)
 
 
@@ -162,7 +142,7 @@ def test_idle_and_half_open_sockets_cannot_starve_the_server(sessions: sessionma
     app = create_app(sessions, WEB_SECRET, BASE, clock=lambda: NOW)
     # The served connection limit, with the idle timeout shortened so the test takes seconds.
     limit = 30
-    with running(app, connection_limit=limit, channel_timeout=1, cleanup_interval=1) as url:
+    with serve_in_thread(app, connection_limit=limit, channel_timeout=1, cleanup_interval=1) as url:
         port = int(url.rsplit(":", 1)[1])
         idle = []
         try:
