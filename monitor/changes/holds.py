@@ -20,7 +20,6 @@ from storage.models import ChangeEvent, DetectedVersion, Hold, Source, Version
 from storage.terms import ChangeKind, HoldState, SourceKind
 
 MIN_QUESTIONS = 10
-DEFAULT_THRESHOLD = 0.2
 _CHUNK = 500  # ids per IN (...) list
 # Kinds that do not say a known answer changed: a first sighting, a copy compared with another.
 _NOT_CHANGES = (ChangeKind.NEW, ChangeKind.SOURCES_DISAGREE)
