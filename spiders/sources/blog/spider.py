@@ -82,6 +82,16 @@ class BlogSpider(PqwatchSpider):
                 return
             yield from self._follow(found.posts, found.listings, self.parse_any, response)
             return
+        yield from self._read_html(response, start=True)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """Read a listing page: its posts and the next listing pages."""
+        if self.readable(response):
+            yield from self._read_html(response, start=False)
+
+    def _read_html(self, response: Response, start: bool) -> Iterator[Any]:
+        """Read an HTML page as a post (a start URL, or a listing link that turned out to be one)
+        or as a listing whose posts and next pages are followed."""
         text = self._text(response)
         if text is None:
             return
@@ -91,25 +101,8 @@ class BlogSpider(PqwatchSpider):
             self.error(response.url, str(error))
             return
         if found.is_post:
-            self._found(response.url, 1)
-            if self._mine(response.url):
-                yield from self._post(response, text)
-        else:
-            yield from self._follow(found.posts, found.listings, self.parse_listing, response)
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        """Read a listing page: its posts and the next listing pages."""
-        if not self.readable(response):
-            return
-        text = self._text(response)
-        if text is None:
-            return
-        try:
-            found = discover_html(text, response.url, self.hosts)
-        except ValueError as error:  # a tree too deep to read
-            self.error(response.url, str(error))
-            return
-        if found.is_post:  # a listing link that turned out to be a post
+            if start:
+                self._found(response.url, 1)
             if self._mine(response.url):
                 yield from self._post(response, text)
         else:
