@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import asdict, fields, replace
 from datetime import date, datetime
+from functools import cache
 from html import escape
 from pathlib import Path
 
 from monitor.cli import main
 from monitor.notify.model import SECTIONS, DigestContext, DigestItem, DigestSection
 from spiders.records import AnswerRecord
+from storage.terms import minute_text
 
 # Saved pages and records, a folder per source slug (blog, api, pages/html, pages/hansard); golden mails.
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -336,3 +339,43 @@ def context_of(items: dict[str, tuple[DigestItem, ...]], period: str = "30 Novem
 def one_item_context(**fields: object) -> DigestContext:
     """A digest of one corrected answer, with fields of the item overridden."""
     return context_of({"corrected": (replace(every_section_items()["corrected"][0], **fields),)})  # type: ignore[arg-type]
+
+
+# --- saved pages: <name>.html beside <name>.expected.json ---------------------------------------
+
+
+def saved_cases(folder: Path) -> list[str]:
+    """The names of a fixture folder's saved pages, sorted."""
+    return sorted(path.name.removesuffix(".html") for path in folder.glob("*.html"))
+
+
+@cache
+def saved_expected(folder: Path, name: str) -> dict:  # type: ignore[type-arg]
+    """What a saved page must parse to (its .expected.json)."""
+    return json.loads((folder / f"{name}.expected.json").read_text(encoding="utf-8"))
+
+
+def saved_html(folder: Path, name: str) -> str:
+    """A saved page's HTML."""
+    return (folder / f"{name}.html").read_text(encoding="utf-8")
+
+
+RECORD_FIELDS = [f.name for f in fields(AnswerRecord)]
+
+
+def record_json(record: AnswerRecord) -> dict:  # type: ignore[type-arg]
+    """A record as the expectations (and the export contract) spell values: ISO dates, times to
+    the minute, lists, attachments as objects."""
+    out = {}
+    for name in RECORD_FIELDS:
+        value = getattr(record, name)
+        if isinstance(value, datetime):
+            value = minute_text(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif name == "attachments":
+            value = [asdict(attachment) for attachment in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out

@@ -8,8 +8,6 @@ title and publication date, every field of every written-answer record, and the 
 
 from __future__ import annotations
 
-import json
-from dataclasses import fields
 from datetime import date, datetime
 from functools import cache
 
@@ -17,40 +15,31 @@ import pytest
 
 from spiders.normalise import html_to_text, normalise_text, parse_date
 from spiders.records import AnswerRecord, PostResult
-from spiders.sources.blog.parse import answered_at_text, parse_answers_text, parse_post, read_post
+from spiders.sources.blog.parse import parse_answers_text, parse_post, read_post
 from tests.support.helpers import FIXTURES as SAVED
-from tests.support.helpers import email, post
+from tests.support.helpers import (
+    RECORD_FIELDS,
+    email,
+    post,
+    record_json,
+    saved_cases,
+    saved_expected,
+    saved_html,
+)
 
 FIXTURES = SAVED / "blog"
-CASES = sorted(path.name.removesuffix(".html") for path in FIXTURES.glob("*.html"))
-RECORD_FIELDS = [f.name for f in fields(AnswerRecord)]
+CASES = saved_cases(FIXTURES)
 ALTON = "Lord Alton of Liverpool"
 
 
-@cache
 def expected(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    return saved_expected(FIXTURES, name)
 
 
 @cache
 def parsed(name: str) -> PostResult:
-    html_text = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    html_text = saved_html(FIXTURES, name)
     return parse_post(html_text, expected(name)["fetched_url"])
-
-
-def as_json(record: AnswerRecord) -> dict:
-    """Render a record the way the expectations (and the export contract) spell values."""
-    out = {}
-    for name in RECORD_FIELDS:
-        value = getattr(record, name)
-        if isinstance(value, datetime):
-            value = answered_at_text(value)
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[name] = value
-    return out
 
 
 def string_fields(record: AnswerRecord) -> dict[str, str]:
@@ -103,7 +92,7 @@ def test_the_post_yields_exactly_the_expected_answers_in_order(name):
 @pytest.mark.parametrize("field_name", RECORD_FIELDS)
 @pytest.mark.parametrize("name", CASES)
 def test_each_record_field_matches_expected(name, field_name):
-    got = {record.uin: as_json(record)[field_name] for record in parsed(name).post.answers}
+    got = {record.uin: record_json(record)[field_name] for record in parsed(name).post.answers}
     want = {record["uin"]: record[field_name] for record in expected(name)["answers"]}
     assert got == want
 

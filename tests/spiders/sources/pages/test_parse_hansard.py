@@ -8,9 +8,7 @@ every record the parser must return, in page order.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, fields
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 
 import pytest
@@ -18,43 +16,25 @@ import pytest
 from spiders.records import AnswerRecord
 from spiders.sources.pages.parse_hansard import parse_historic_hansard
 from tests.support.helpers import FIXTURES as SAVED
+from tests.support.helpers import RECORD_FIELDS, record_json, saved_cases, saved_expected, saved_html
 
 FIXTURES = SAVED / "pages" / "hansard"
-CASES = sorted(path.name.removesuffix(".html") for path in FIXTURES.glob("*.html"))
-RECORD_FIELDS = [f.name for f in fields(AnswerRecord)]
+CASES = saved_cases(FIXTURES)
 URL = "https://api.parliament.uk/historic-hansard/written-answers/2004/jul/21/example"
 
 
-@cache
 def expected(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    return saved_expected(FIXTURES, name)
 
 
 @cache
 def parsed(name: str) -> list[AnswerRecord]:
-    html_text = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    html_text = saved_html(FIXTURES, name)
     return parse_historic_hansard(html_text, expected(name)["url"])
 
 
 def by_uin(name: str) -> dict[str, AnswerRecord]:
     return {record.uin: record for record in parsed(name)}
-
-
-def as_json(record: AnswerRecord) -> dict:
-    """Render a record as the expectations spell values: ISO dates, lists, attachment objects."""
-    out = {}
-    for name in RECORD_FIELDS:
-        value = getattr(record, name)
-        if isinstance(value, datetime):
-            value = value.strftime("%Y-%m-%dT%H:%M")
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif name == "attachments":
-            value = [asdict(attachment) for attachment in value]
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[name] = value
-    return out
 
 
 def section(citation: str, *contributions: str, heading: str = "EXAMPLE") -> str:
@@ -101,7 +81,7 @@ def test_the_page_yields_exactly_the_expected_records_in_order(name):
 @pytest.mark.parametrize("field_name", RECORD_FIELDS)
 @pytest.mark.parametrize("name", CASES)
 def test_each_record_field_matches_expected(name, field_name):
-    got = {record.uin: as_json(record)[field_name] for record in parsed(name)}
+    got = {record.uin: record_json(record)[field_name] for record in parsed(name)}
     assert got == {record["uin"]: record[field_name] for record in expected(name)["records"]}
 
 

@@ -11,8 +11,7 @@ real API detail response for the question the 7926 page shows, to check that the
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 
 import pytest
@@ -21,39 +20,21 @@ from spiders.normalise import html_to_text
 from spiders.records import AnswerRecord
 from spiders.sources.pages.parse_html import parse_wq_detail_page
 from tests.support.helpers import FIXTURES as SAVED
+from tests.support.helpers import RECORD_FIELDS, record_json, saved_cases, saved_expected, saved_html
 
 FIXTURES = SAVED / "pages" / "html"
-CASES = sorted(path.name.removesuffix(".html") for path in FIXTURES.glob("*.html"))
-RECORD_FIELDS = [f.name for f in fields(AnswerRecord)]
+CASES = saved_cases(FIXTURES)
 DETAIL = "https://questions-statements.parliament.uk/written-questions/detail/"
 
 
-@cache
 def expected(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    return saved_expected(FIXTURES, name)
 
 
 @cache
 def parsed(name: str) -> AnswerRecord:
-    html_text = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    html_text = saved_html(FIXTURES, name)
     return parse_wq_detail_page(html_text, expected(name)["url"])
-
-
-def as_json(record: AnswerRecord) -> dict:
-    """Render a record as the expectations spell values: ISO dates, lists, attachment objects."""
-    out = {}
-    for name in RECORD_FIELDS:
-        value = getattr(record, name)
-        if isinstance(value, datetime):
-            value = value.strftime("%Y-%m-%dT%H:%M")
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif name == "attachments":
-            value = [asdict(attachment) for attachment in value]
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[name] = value
-    return out
 
 
 def page(body: str, *, title: str = "Written questions and answers") -> str:
@@ -86,7 +67,7 @@ def test_expectations_state_every_record_field(name):
 @pytest.mark.parametrize("field_name", RECORD_FIELDS)
 @pytest.mark.parametrize("name", CASES)
 def test_each_record_field_matches_expected(name, field_name):
-    assert as_json(parsed(name))[field_name] == expected(name)["record"][field_name]
+    assert record_json(parsed(name))[field_name] == expected(name)["record"][field_name]
 
 
 CHROME_TEXT = [
