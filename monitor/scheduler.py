@@ -115,7 +115,8 @@ def leader_lock(db_url: str) -> Iterator[Callable[[], str | None]]:
         return
     path = Path(url.database or "pqwatch.sqlite3").resolve()
     lock_path = Path(str(path) + ".scheduler.lock")
-    lock = FileLock(str(lock_path))
+    # Why not thread-local: the lock watch asks from its own thread whether this one holds it.
+    lock = FileLock(str(lock_path), thread_local=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:
