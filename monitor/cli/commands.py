@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -450,6 +451,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.scheduler import LockHeld, run_daemon
 
     logging.getLogger("pqwatch").setLevel(logging.INFO)
+    # Why: each job reads its settings afresh (the job store keeps only names), so --db and
+    # --config must reach them, and the crawl processes they start, through the environment.
+    os.environ["PQWATCH_DB_URL"] = settings.db_url
+    os.environ["PQWATCH_CONFIG"] = str(settings.config_file)
     try:
         return run_daemon(settings)
     except LockHeld as error:

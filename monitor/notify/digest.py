@@ -153,16 +153,20 @@ def ensure_secret(sessions: sessionmaker[Session], configured: str | None) -> st
     database, so the embedded default needs no setup and links survive restarts."""
     if configured:
         return configured
-    with sessions.begin() as session:
-        state = session.get(CrawlState, "secret_key")
-        if state is None:
-            state = CrawlState(
-                name="secret_key",
-                value=secrets.token_urlsafe(32),
-                updated_at=utcnow(),
-            )
-            session.add(state)
-        return state.value
+    try:
+        with sessions.begin() as session:
+            state = session.get(CrawlState, "secret_key")
+            if state is None:
+                state = CrawlState(name="secret_key", value=secrets.token_urlsafe(32), updated_at=utcnow())
+                session.add(state)
+            return state.value
+    except IntegrityError:
+        # Another job (the daemon runs its digests side by side) made the key first: use it.
+        with sessions() as session:
+            made = session.get(CrawlState, "secret_key")
+            if made is None:
+                raise
+            return made.value
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,17 @@ def test_the_watch_reports_the_first_loss_once():
     assert lost == ["gone"]
 
 
+def test_a_held_lock_file_is_held_seen_from_the_watch_thread(tmp_path):
+    # The watch runs in a thread of its own; a thread-local file lock looked lost from there.
+    db_url = f"sqlite:///{tmp_path / 'pqwatch.sqlite3'}"
+    answers: list[str | None] = []
+    with leader_lock(db_url) as still_held:
+        seen = threading.Thread(target=lambda: answers.append(still_held()))
+        seen.start()
+        seen.join(5)
+    assert answers == [None]
+
+
 def test_a_removed_lock_file_is_a_lost_lock(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'pqwatch.sqlite3'}"
     with leader_lock(db_url) as still_held:
@@ -112,3 +123,32 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def test_a_daemon_started_with_db_and_config_runs_its_jobs_there(tmp_path):
+    config = tmp_path / "sources.toml"
+    config.write_text('[parliament]\napi_base = "http://127.0.0.1:9/"\nschedule = "0 3 * * *"\n')
+    db = tmp_path / "chosen.sqlite3"
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "PQWATCH_RETRY_BASE_DELAY": "0.01", "PQWATCH_OUTBOX_DIR": str(tmp_path / "out")}
+    env.pop("PQWATCH_DB_URL", None)
+    env.pop("PQWATCH_CONFIG", None)
+    daemon = subprocess.Popen(
+        [PQWATCH, "--db", f"sqlite:///{db}", "--config", str(config), "run"],
+        cwd=work,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(6)  # its jobs run at start: digests find nothing, the crawl cannot connect
+        assert daemon.poll() is None, "the daemon stopped by itself"
+        daemon.terminate()
+        _, err = daemon.communicate(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    assert list(work.iterdir()) == [], "a job wrote beside the daemon instead of to --db"
+    assert "raised an exception" not in err and "lost the scheduler lock" not in err, err
