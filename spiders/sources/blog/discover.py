@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -35,6 +36,8 @@ class Discovery:
     is_post: bool
     posts: tuple[str, ...]
     listings: tuple[str, ...]
+    # When a sitemap or feed says a post last changed: (post URL, UTC time), for posts it dates.
+    lastmod: tuple[tuple[str, datetime], ...] = ()
 
 
 def clean_url(url: str) -> str:
@@ -66,7 +69,7 @@ def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def is_xml(body_start: bytes, content_type: str | None) -> bool:
+def is_feed(body_start: bytes, content_type: str | None) -> bool:
     """Say whether a response is a feed or sitemap rather than an HTML page."""
     head = body_start[:512].lstrip().lower()
     if content_type and ("xml" in content_type or "rss" in content_type) and "html" not in content_type:
@@ -104,7 +107,7 @@ def _is_pagination(link: lxml_html.HtmlElement) -> bool:
     )
 
 
-def discover_xml(body: bytes, url: str, hosts: frozenset[str]) -> Discovery:
+def discover_feed(body: bytes, url: str, hosts: frozenset[str]) -> Discovery:
     """Read an RSS/Atom feed or a sitemap (index) and return the posts and sitemaps it lists."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     root = etree.fromstring(body, parser=parser)

@@ -18,9 +18,9 @@ from spiders.pipelines import PageMark, stored_page_fingerprints, stored_source_
 from spiders.records import PageFetched, PageGone, PageUnchanged
 from spiders.sources.blog.discover import (
     clean_url,
+    discover_feed,
     discover_html,
-    discover_xml,
-    is_xml,
+    is_feed,
     same_site,
     site_hosts,
 )
@@ -74,9 +74,9 @@ class BlogSpider(PqwatchSpider):
         """Read a start page or a sitemap: a feed, a sitemap, a listing or a post."""
         if not self.readable(response):
             return
-        if is_xml(response.body, content_type_of(response)):
+        if is_feed(response.body, content_type_of(response)):
             try:
-                found = discover_xml(response.body, response.url, self.hosts)
+                found = discover_feed(response.body, response.url, self.hosts)
             except (ValueError, SyntaxError) as error:
                 self.error(response.url, f"unreadable feed or sitemap: {error}")
                 return

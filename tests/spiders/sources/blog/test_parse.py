@@ -15,7 +15,8 @@ import pytest
 
 from spiders.normalise import html_to_text, normalise_text, parse_date
 from spiders.records import AnswerRecord, PostResult
-from spiders.sources.blog.parse import parse_answers_text, parse_post, read_post
+from spiders.sources.blog.formats import parse_answers_text
+from spiders.sources.blog.parse import parse_post, read_post
 from tests.support.helpers import FIXTURES as SAVED
 from tests.support.helpers import (
     RECORD_FIELDS,
