@@ -136,6 +136,19 @@ class PageFingerprint(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class BlogSite(Base):
+    """What is known of one blog's host between crawls: where its REST API is (or that it refused),
+    when its last change crawl started and when every post was last re-read."""
+
+    __tablename__ = "blog_sites"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)  # bare host, no "www."
+    api_root: Mapped[str | None] = mapped_column(String(2048))  # the advertised /wp-json/ root
+    api_refused_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_change_crawl_at: Mapped[datetime | None] = mapped_column(DateTime)  # modified_after cursor
+    last_full_at: Mapped[datetime | None] = mapped_column(DateTime)  # last full verification
+
+
 class ChangeEvent(Base):
     """A typed change detected between two versions (or a new question)."""
 
