@@ -1,4 +1,4 @@
-"""Find posts on a WordPress-style blog: listing pages, pagination, RSS/Atom feeds, sitemaps.
+"""Find posts on a blog's HTML pages: listing pages and their pagination.
 
 Pure functions over text and the page URL; no Scrapy, no I/O."""
 
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
@@ -19,7 +18,7 @@ from spiders.sources.blog import platforms
 _NOISE_PARAMS = re.compile(rf"^({'|'.join(platforms.NOISE_PARAMS)})$", re.I)
 _DATED_PERMALINK_PAGE = re.compile(platforms.DATED_PERMALINK_PAGE)
 _LISTING_PAGE = re.compile(platforms.LISTING_PAGE)
-_NOT_POSTS = re.compile(
+NOT_POSTS = re.compile(
     rf"/(?:{'|'.join(platforms.NOT_POST_SECTIONS)})(?:/|$)|\.(?:{'|'.join(platforms.NOT_POST_EXTENSIONS)})$",
     re.I,
 )
@@ -69,14 +68,6 @@ def _bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def is_feed(body_start: bytes, content_type: str | None) -> bool:
-    """Say whether a response is a feed or sitemap rather than an HTML page."""
-    head = body_start[:512].lstrip().lower()
-    if content_type and ("xml" in content_type or "rss" in content_type) and "html" not in content_type:
-        return True
-    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<urlset", b"<sitemapindex"))
-
-
 def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
     """Classify an HTML page as a post or a listing and return the same-site links to follow."""
     tree = html_document(html_text)
@@ -89,14 +80,14 @@ def discover_html(html_text: str, url: str, hosts: frozenset[str]) -> Discovery:
     listings: list[str] = []
     if not is_post:
         for link in _POST_LINKS(tree):
-            _add(posts, urljoin(url, link.get("href", "")), hosts)
+            add_link(posts, urljoin(url, link.get("href", "")), hosts)
         for link in tree.xpath('//link[@rel="next"][@href]'):
-            _add(listings, urljoin(url, link.get("href", "")), hosts)
+            add_link(listings, urljoin(url, link.get("href", "")), hosts)
         for link in tree.xpath("//a[@href]"):
             href = urljoin(url, link.get("href", ""))
             if _LISTING_PAGE.search(urlsplit(href).path) and _is_pagination(link):
-                _add(listings, href, hosts)
-    posts = [p for p in posts if not _NOT_POSTS.search(urlsplit(p).path) and p not in listings]
+                add_link(listings, href, hosts)
+    posts = [p for p in posts if not NOT_POSTS.search(urlsplit(p).path) and p not in listings]
     return Discovery(is_post, tuple(posts), tuple(listings))
 
 
@@ -107,41 +98,7 @@ def _is_pagination(link: lxml_html.HtmlElement) -> bool:
     )
 
 
-def discover_feed(body: bytes, url: str, hosts: frozenset[str]) -> Discovery:
-    """Read an RSS/Atom feed or a sitemap (index) and return the posts and sitemaps it lists."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-    root = etree.fromstring(body, parser=parser)
-    if root is None:
-        raise ValueError("not a readable feed or sitemap")
-    posts: list[str] = []
-    sitemaps: list[str] = []
-    tag = etree.QName(root).localname
-    if tag == "rss" or tag == "RDF":
-        for link in root.iter("{*}link"):
-            if link.getparent() is not None and etree.QName(link.getparent()).localname == "item":
-                _add(posts, (link.text or "").strip(), hosts)
-    elif tag == "feed":
-        for entry in root.iter("{*}entry"):
-            for link in entry.iter("{*}link"):
-                if link.get("rel", "alternate") == "alternate":
-                    _add(posts, urljoin(url, link.get("href", "")), hosts)
-    elif tag == "sitemapindex":
-        for loc in root.iter("{*}loc"):
-            target = (loc.text or "").strip()
-            # Only the sitemaps of posts (and pages): not users, tags or categories.
-            name = urlsplit(target).path.lower()
-            if any(word in name for word in platforms.SITEMAP_WORDS):
-                _add(sitemaps, target, hosts)
-    elif tag == "urlset":
-        for loc in root.iter("{*}loc"):
-            _add(posts, (loc.text or "").strip(), hosts)
-    else:
-        raise ValueError(f"not a feed or sitemap (root element <{tag}>)")
-    posts = [p for p in posts if not _NOT_POSTS.search(urlsplit(p).path)]
-    return Discovery(False, tuple(posts), tuple(sitemaps))
-
-
-def _add(found: list[str], url: str, hosts: frozenset[str]) -> None:
+def add_link(found: list[str], url: str, hosts: frozenset[str]) -> None:
     if url and same_site(url, hosts):
         cleaned = clean_url(url)
         if cleaned not in found:

@@ -16,14 +16,8 @@ from spiders.base import PqwatchSpider, content_type_of, header
 from spiders.decode import stand_in_page
 from spiders.pipelines import PageMark, stored_page_fingerprints, stored_source_urls
 from spiders.records import PageFetched, PageGone, PageUnchanged
-from spiders.sources.blog.discover import (
-    clean_url,
-    discover_feed,
-    discover_html,
-    is_feed,
-    same_site,
-    site_hosts,
-)
+from spiders.sources.blog.discover import clean_url, discover_html, same_site, site_hosts
+from spiders.sources.blog.feeds import discover_feed, is_feed
 from spiders.sources.blog.parse import PARSER_ID, read_post
 from storage.terms import SourceKind, utcnow
 
