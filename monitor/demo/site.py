@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from monitor.demo.server import LocalServer
 
@@ -123,15 +123,15 @@ class LocalSite(LocalServer):
                 headers["Location"] = self._absolute(headers["Location"])
         elif target in snap.redirects:
             status, headers = 301, {"Location": self._absolute(snap.redirects[target])}
-        elif path in snap.pages:
-            etag, lm = snap.etag(path), snap.last_modified[path]
+        elif (key := _page_key(snap.pages, target, path)) is not None:
+            etag, lm = snap.etag(key), snap.last_modified[key]
             headers = {
-                "Content-Type": snap.content_types[path],
+                "Content-Type": snap.content_types[key],
                 "ETag": etag,
                 "Last-Modified": format_datetime(lm, usegmt=True),
             }
             status = 304 if _not_modified(h.headers, etag, lm) else 200
-            body = b"" if status == 304 else snap.pages[path]
+            body = b"" if status == 304 else snap.pages[key]
         elif not path.endswith("/") and path + "/" in snap.pages:
             # WordPress redirects a permalink without its trailing slash to the canonical form.
             query = f"?{parts.query}" if parts.query else ""
@@ -152,6 +152,16 @@ class LocalSite(LocalServer):
         h.end_headers()
         if not head and body:
             h.wfile.write(body)
+
+
+def _page_key(pages: Mapping[str, bytes], target: str, path: str) -> str | None:
+    """The page a request target names: a page saved under its path and query (a platform's
+    `/search?updated-max=…` or `/blog?offset=…` listing), else under its path alone."""
+    if "?" in target:
+        for key in (target, unquote(target)):
+            if key in pages:
+                return key
+    return path if path in pages else None
 
 
 def _not_modified(headers: Message, etag: str, lm: datetime) -> bool:
