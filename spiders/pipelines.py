@@ -32,6 +32,7 @@ from storage.record import (
     remember_fingerprint,
     remember_page_fingerprint,
 )
+from storage.sites import SiteState, full_due, load_sites, save_sites
 from storage.terms import SourceKind
 
 # What the spiders take from here: the pipeline, the reads before a crawl, and the value types
@@ -39,9 +40,13 @@ from storage.terms import SourceKind
 __all__ = [
     "ListMark",
     "PageMark",
+    "SiteState",
     "StoragePipeline",
     "Validators",
+    "full_due",
     "load_from_store",
+    "save_blog_sites",
+    "stored_blog_sites",
     "stored_list_fingerprints",
     "stored_page_fingerprints",
     "stored_source_urls",
@@ -85,6 +90,18 @@ def stored_page_fingerprints(db_url: str) -> dict[str, PageMark]:
 def stored_source_urls(db_url: str, kind: SourceKind) -> list[str]:
     """The URLs of every source of this kind that has stored a version."""
     return load_from_store(db_url, lambda session: load_source_urls(session, kind))
+
+
+def stored_blog_sites(db_url: str, hosts: frozenset[str]) -> dict[str, SiteState]:
+    """What is known of each blog host before the crawl: its API root or refusal, its cursors."""
+    return load_from_store(db_url, lambda session: load_sites(session, hosts))
+
+
+def save_blog_sites(db_url: str, states: list[SiteState]) -> None:
+    """Keep what a blog crawl learnt of its hosts, in one transaction, when it ends."""
+    sessions = open_database(db_url)
+    with sessions.begin() as session:
+        save_sites(session, states)
 
 
 def stored_list_fingerprints(db_url: str) -> dict[int, ListMark]:

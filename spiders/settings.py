@@ -97,3 +97,9 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PQWATCH_DB_URL = "sqlite:///pqwatch.sqlite3"
 PQWATCH_PROGRESS = False
 PQWATCH_PROGRESS_POSITION = 0  # which bar, when several crawl processes share a terminal
+
+# The blog source's full verification: every this many days (and with `crawl blog --full`) a blog
+# crawl re-reads every post, through the WordPress REST API where it works, instead of only those
+# the API or sitemap says changed since the last change crawl. It catches an edit that did not
+# touch the post's `modified` time, and posts gone from the site. A refused API is tried again then.
+PQWATCH_FULL_VERIFY_DAYS = float(os.environ.get("PQWATCH_FULL_VERIFY_DAYS", "7"))

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         crawl.add_argument(f"--{name}-to", metavar="D", help=f"{name} on or before D (YYYY-MM-DD)")
     crawl.add_argument("--backfill", nargs=2, metavar=("FROM", "TO"), help="answered dates, resumable")
     crawl.add_argument("--full-refresh", action="store_true", help="read every detail, changed or not")
+    crawl.add_argument(
+        "--full",
+        action="store_true",
+        help="blog: a full verification now (every post re-read; else every PQWATCH_FULL_VERIFY_DAYS)",
+    )
     crawl.add_argument("--delay", type=float, help="seconds between requests to one host")
     crawl.add_argument("--concurrency", type=int, help="requests at a time per host")
 
@@ -184,6 +189,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             )
         if not (args.any_host or official_page_url(url)):
             raise UsageError(f"--url {url!r} is not on an official Parliament host (--any-host allows it)")
+    if args.full and args.source != "blog":
+        raise UsageError("--full needs the blog source: pqwatch crawl blog --start-url URL --full")
     if args.start_url and args.source != "blog":
         raise UsageError("--start-url needs a source: pqwatch crawl blog --start-url URL")
     if args.source == "blog" and not args.start_url:
@@ -211,7 +218,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         return 0 if run_backfill(opened, settings.db_url, parliament, start, end, options) else 1
     jobs: list[tuple[str, dict[str, Any]]] = []
     if args.source == "blog":
-        jobs.append(("blog", {"start_urls": args.start_url, "max_listing_pages": args.max_pages}))
+        blog: dict[str, Any] = {"start_urls": args.start_url, "max_listing_pages": args.max_pages}
+        if args.full:
+            blog["full"] = True
+        jobs.append(("blog", blog))
     if args.source == "pages":
         jobs.append(("pages", {"urls": args.url}))
     if args.source == "parliament":

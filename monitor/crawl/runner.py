@@ -4,9 +4,10 @@ changes they stored."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.crawl.processes import BLOG_SPIDER, CrawlOptions, CrawlProcesses, ProcessReport
+from monitor.crawl.processes import BLOG_SPIDER, CrawlOptions, CrawlProcesses, ProcessReport, crawl_hosts
 
 if TYPE_CHECKING:  # the database layer is imported late: a manual crawl starts its processes first
     from sqlalchemy.orm import Session, sessionmaker
@@ -41,11 +42,19 @@ def run_crawl(
     (CrawlProcesses says what this and the shared blog crawl buy). When the run changed or lost
     at least `mass_change_threshold` (default: PQWATCH_MASS_CHANGE_THRESHOLD) of its source's
     answers, its events are held from digests and the crawl fails with the hold's line."""
+    from storage.terms import utcnow
+
+    started = utcnow()
+    full_hosts: frozenset[str] = frozenset()
+    if sessions is not None and spider == BLOG_SPIDER:
+        full_hosts = _full_hosts(sessions, spider_args, started)
     with CrawlProcesses(spider, db_url, spider_args, options, gated=sessions is None) as processes:
         if sessions is None:
             from storage.db import open_database
 
             sessions = open_database(db_url)
+            if spider == BLOG_SPIDER:  # read before the crawl processes begin (and write)
+                full_hosts = _full_hosts(sessions, spider_args, started)
             processes.go()
         reports = processes.wait()
     counts = _total_counts(reports)
@@ -62,12 +71,32 @@ def run_crawl(
         mass = hold_mass_change(session, detection, scope, threshold, detection.detected_at)
     held = None if mass is None else mass.line()
     failed = (
-        bool(reason)
-        or bool(held)
-        or any(report.status for report in reports)
-        or counts.get("errors", 0) > 0
+        bool(reason) or bool(held) or any(report.status for report in reports) or counts.get("errors", 0) > 0
     )
+    if spider == BLOG_SPIDER and not failed:
+        from storage.sites import mark_crawled
+
+        with sessions.begin() as session:
+            mark_crawled(session, crawl_hosts(spider_args), started, full_hosts)
     return CrawlResult(counts, detection.events, failed, reason, held)
+
+
+def _full_hosts(
+    sessions: sessionmaker[Session], spider_args: dict[str, Any], now: datetime
+) -> frozenset[str]:
+    """The blog hosts whose crawl is a full verification (the blog spider decides alike): every
+    post re-read, so only then does their last full verification move."""
+    from spiders.settings import PQWATCH_FULL_VERIFY_DAYS
+    from storage.sites import SiteState, full_due, load_sites
+
+    hosts = crawl_hosts(spider_args)
+    if spider_args.get("full"):
+        return hosts
+    with sessions() as session:
+        known = load_sites(session, hosts)
+    return frozenset(
+        h for h in hosts if full_due(known.get(h) or SiteState(h), now, PQWATCH_FULL_VERIFY_DAYS)
+    )
 
 
 def _total_counts(reports: list[ProcessReport]) -> dict[str, int]:
@@ -93,9 +122,12 @@ def run_blog_crawl(
     start_urls: list[str],
     options: CrawlOptions,
     max_listing_pages: int = 0,
+    full: bool = False,
 ) -> CrawlResult:
-    """Crawl a blog from its start URLs."""
-    args = {"start_urls": start_urls, "max_listing_pages": max_listing_pages}
+    """Crawl a blog from its start URLs (`full`: a full verification, every post re-read)."""
+    args: dict[str, Any] = {"start_urls": start_urls, "max_listing_pages": max_listing_pages}
+    if full:
+        args["full"] = True
     return run_crawl(sessions, db_url, BLOG_SPIDER, args, options)
 
 
