@@ -1,11 +1,14 @@
-"""Peers benchmark (issue 5): pqwatch against urlwatch and a bare fetch-and-hash floor, on one
-generated blog served on 127.0.0.1, at one concurrency, in one run.
+"""Peers benchmark (issues 5 and 11): pqwatch against urlwatch and a bare fetch-and-hash floor, on
+one generated blog served on 127.0.0.1 as WordPress serves it (pages, REST API, core sitemaps,
+feed), at one concurrency, in one run.
 
     python -m bench.peers [--posts 1000] [--concurrency 4] [--skip-urlwatch] [--timeout 1200]
 
 Generation 1 of monitor.demo.sample_blog is served and every runner takes its baseline; then generation
 2 (5% of posts touched: answer text edited, answer dates moved, furniture-only edits; footer
-timestamp and nonce churn on every page) is swapped in and every runner looks again. Each runner is
+timestamp and nonce churn on every page) is swapped in and every runner looks again. pqwatch runs
+in three modes, each with its own database: the REST API on; the API refused (401) so core
+sitemaps with lastmod are read; neither, so the feed, the listings and conditional GETs are. Each runner is
 its own subprocess, started by a small launcher that measures it with os.wait4: wall time, CPU
 time (user + system of it and the children it reaped) and peak RSS (the largest process of that
 tree). Accuracy is scored against the generator's manifest: per answer (path, uin, date tabled,
@@ -210,20 +213,37 @@ def pqwatch_env() -> dict[str, str]:
     return {**os.environ, "PQWATCH_DOWNLOAD_DELAY": "0", "PQWATCH_ALLOW_PRIVATE_ADDRESSES": "1"}
 
 
-def pqwatch_crawl(ctx: Context, label: str, generation: int) -> dict[str, Any]:
-    """Crawl the blog from its home page, as a user would."""
-    db = f"sqlite:///{ctx.work / 'bench.sqlite3'}"
-    cmd = [str(PQWATCH), "--db", db, "crawl", "blog", "--start-url", f"{ctx.site.url}/"]
+# How pqwatch finds the blog's posts in each measured mode: what the site offers it.
+MODES = {
+    "API": {"api": "on", "sitemaps": True},  # the WordPress REST API, as WordPress serves by default
+    "sitemaps": {"api": 401, "sitemaps": True},  # the API refused (a security plugin): core sitemaps
+    "pages": {"api": 401, "sitemaps": False},  # no API, no sitemap: feed, listings, conditional GETs
+}
+
+
+def pqwatch_db(ctx: Context, mode: str) -> str:
+    """The database of one mode's pqwatch runs."""
+    return f"sqlite:///{ctx.work / f'bench-{slug(mode)}.sqlite3'}"
+
+
+def pqwatch_crawl(
+    ctx: Context, label: str, generation: int, mode: str = "API", start: str = "/"
+) -> dict[str, Any]:
+    """Crawl the blog from its home page, as a user would, with the site offering what `mode` says."""
+    for name, value in MODES[mode].items():
+        setattr(ctx.site, name, value)
+    cmd = [str(PQWATCH), "--db", pqwatch_db(ctx, mode), "crawl", "blog", "--start-url", ctx.site.url + start]
     cmd += ["--delay", "0", "--concurrency", str(ctx.concurrency)]
     usage = measure(ctx, label, cmd, pqwatch_env())
-    return row(label, generation, usage, summary=output(ctx, label).strip().splitlines()[-1:])
+    return row(label, generation, usage, mode=mode, summary=output(ctx, label).strip().splitlines()[-1:])
 
 
-def pqwatch_changes(ctx: Context, since: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def pqwatch_changes(
+    ctx: Context, since: str, mode: str = "API"
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Ask pqwatch what changed since the change crawl started; return its row and the events."""
-    db = f"sqlite:///{ctx.work / 'bench.sqlite3'}"
-    label = "pqwatch changes --format json"
-    cmd = [str(PQWATCH), "--db", db, "changes", "--format", "json", "--since", since]
+    label = f"pqwatch changes --format json ({mode})"
+    cmd = [str(PQWATCH), "--db", pqwatch_db(ctx, mode), "changes", "--format", "json", "--since", since]
     usage = measure(ctx, label, cmd, pqwatch_env())
     events = json.loads(output(ctx, label) or "[]")
     return row(label, 2, usage, events=len(events)), events
@@ -348,8 +368,8 @@ def run(
     posts: int, concurrency: int, skip_urlwatch: bool, timeout: float, server_nagle: bool = False
 ) -> dict[str, Any]:
     """Serve generation 1, take every baseline, serve generation 2, measure every change pass."""
-    from monitor.demo.sample_blog import generate_blog
-    from monitor.demo.site import LocalSite  # late: the floor's subprocess does not need them
+    from bench.peers_wordpress import SampleWordPress, edited_paths
+    from monitor.demo.sample_blog import generate_blog  # late: the floor's subprocess does not need them
 
     exe, urlwatch_note = None, "skipped (--skip-urlwatch)"
     if not skip_urlwatch:
@@ -358,24 +378,32 @@ def run(
             print(f"urlwatch is not available, so it is left out: {urlwatch_note}", file=sys.stderr)
     variants = list(peers_urlwatch.VARIANTS) if exe else []
     rows: list[dict[str, Any]] = []
-    server = LocalSite()
+    server = SampleWordPress()
     # LocalServer sets TCP_NODELAY as real servers do; --server-nagle measures without it.
     server.nodelay = not server_nagle
     with tempfile.TemporaryDirectory(prefix="pqwatch-peers-") as folder, server as site:
         first = generate_blog(posts, generation=1, base_url=site.url)
-        site.replace(first.pages, first.content_types, first.redirects)
+        site.load(first)
         ctx = Context(site, Path(folder), concurrency, timeout, sorted(set(first.redirects.values())))
-        rows.append(pqwatch_crawl(ctx, "pqwatch first crawl", 1))
+        for mode in MODES:
+            rows.append(pqwatch_crawl(ctx, f"pqwatch first crawl ({mode})", 1, mode))
+        # The fixed cost of one pqwatch crawl (start-up, robots.txt, one unchanged post), to take
+        # off before dividing CPU by posts.
+        rows.append(pqwatch_crawl(ctx, "pqwatch start-up (one post, 304)", 1, "pages", ctx.paths[0]))
         rows += [urlwatch_pass(ctx, exe, v, 1) for v in variants] if exe else []
         rows.append(floor_pass(ctx, "floor fetch+hash (baseline)", 1))
         second = generate_blog(posts, generation=2, base_url=site.url)
-        site.replace(second.pages, second.content_types, second.redirects)
+        site.load(second, edited_paths(second))
         ctx.manifest = second.manifest
         since = datetime.now(UTC).isoformat()
-        crawl = pqwatch_crawl(ctx, "pqwatch change crawl", 2)
-        report, events = pqwatch_changes(ctx, since)
-        score_pqwatch(crawl, events, ctx)
-        rows += [crawl, report]
+        for mode in MODES:
+            crawl = pqwatch_crawl(ctx, f"pqwatch change crawl ({mode})", 2, mode)
+            report, events = pqwatch_changes(ctx, since, mode)
+            score_pqwatch(crawl, events, ctx)
+            rows += [crawl, report]
+        # Nothing changed since: every post a 304 (the generated pages change on every render
+        # between generations, as WordPress pages with nonces do, so only this run measures 304s).
+        rows.append(pqwatch_crawl(ctx, "pqwatch unchanged re-crawl (pages)", 2, "pages"))
         rows += [urlwatch_pass(ctx, exe, v, 2) for v in variants] if exe else []
         rows.append(floor_pass(ctx, "floor fetch+hash", 2))
         rows.append(scrapy_pass(ctx, "scrapy fetch only (pqwatch settings)", 2))
@@ -398,10 +426,31 @@ def run(
             "system": platform.platform(),
         },
         "site_tcp_nodelay": not server_nagle,
+        "per_post": per_post_costs(rows, posts),
         "revision": revision(),
         "started": since,
         "rows": rows,
         "commands": commands,
+    }
+
+
+def per_post_costs(rows: list[dict[str, Any]], posts: int) -> dict[str, float | None]:
+    """pqwatch's CPU per post it read and per 304, its start-up cost taken off (milliseconds)."""
+    by_name = {r["runner"]: r for r in rows}
+    base = by_name.get("pqwatch start-up (one post, 304)", {}).get("cpu_s")
+
+    def per(runner: str, count: int) -> float | None:
+        cpu = by_name.get(runner, {}).get("cpu_s")
+        return (
+            round((cpu - base) * 1000 / count, 2) if cpu is not None and base is not None and count else None
+        )
+
+    not_modified = by_name.get("pqwatch unchanged re-crawl (pages)", {}).get("statuses", {}).get(304, 0)
+    return {
+        "startup_cpu_s": base,
+        "cpu_ms_per_post_fetched": per("pqwatch first crawl (pages)", posts),
+        "cpu_ms_per_post_via_api": per("pqwatch first crawl (API)", posts),
+        "cpu_ms_per_304": per("pqwatch unchanged re-crawl (pages)", not_modified),
     }
 
 
@@ -427,6 +476,11 @@ def _name(r: dict[str, Any]) -> str:
     return r["runner"] + (f" [{', '.join(flags)}]" if flags else "")
 
 
+def _polite(requests: int) -> str:
+    """The wall time `requests` take at the default politeness, one request a second."""
+    return f"{requests // 60} min {requests % 60:02d} s" if requests >= 60 else f"{requests} s"
+
+
 def _accuracy(scores: dict[str, int] | None) -> str:
     return "—" if not scores else f"{scores['found']}/{scores['false']}/{scores['misses']}"
 
@@ -447,6 +501,7 @@ def table(figures: dict[str, Any]) -> str:
         "CPU s",
         "RSS MiB",
         "requests",
+        "at 1 s/req",
         "pages/s",
         "site CPU s",
         "others CPU s",
@@ -456,7 +511,8 @@ def table(figures: dict[str, Any]) -> str:
     for r in figures["rows"]:
         lines.append(
             (_name(r), str(r["generation"]), *(_cell(r[k]) for k in ("wall_s", "cpu_s", "peak_rss_mib")))
-            + (str(r["requests"]), _cell(r["pages_per_s"]), str(r["site_cpu_s"]), str(r["others_cpu_s"]))
+            + (str(r["requests"]), _polite(r["requests"]), _cell(r["pages_per_s"]))
+            + (str(r["site_cpu_s"]), str(r["others_cpu_s"]))
             + (_accuracy(r.get("pages")), _accuracy(r.get("answers")))
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
@@ -467,10 +523,20 @@ def table(figures: dict[str, Any]) -> str:
         f"posts; f/x/m = found / false / misses; concurrency {figures['concurrency']}; "
         f"urlwatch: {figures['urlwatch']['version']}"
     )
+    costs = figures.get("per_post") or {}
+    if costs:
+        c = costs
+        text.append(
+            f"pqwatch CPU, start-up ({c['startup_cpu_s']} s) taken off: {c['cpu_ms_per_post_fetched']} ms "
+            f"a post fetched, {c['cpu_ms_per_post_via_api']} ms a post read through the API, "
+            f"{c['cpu_ms_per_304']} ms a 304"
+        )
     return "\n".join(text)
 
 
-def memory_flatness(runners: tuple[str, ...] = ("pqwatch first crawl", "pqwatch change crawl")) -> list[str]:
+def memory_flatness(
+    runners: tuple[str, ...] = ("pqwatch first crawl (pages)", "pqwatch change crawl (pages)"),
+) -> list[str]:
     """pqwatch's peak RSS across the saved runs of different sizes (same server settings), and the ratio."""
     peaks: dict[str, dict[int, float]] = {runner: {} for runner in runners}
     for saved in OUT.glob("peers-*.json"):

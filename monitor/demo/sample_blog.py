@@ -148,6 +148,17 @@ SENTENCES = {
 
 
 @dataclass(frozen=True)
+class SamplePost:
+    """One generated post as WordPress stores it: what its REST API item is made of."""
+
+    pid: int
+    slug: str
+    title: str
+    published: datetime  # local time
+    content_html: str  # the post body as its page's entry-content holds it (`the_content`)
+
+
+@dataclass(frozen=True)
 class SampleBlog:
     """A generated site: bodies and content types by URL path, plus the true answer changes."""
 
@@ -155,6 +166,7 @@ class SampleBlog:
     content_types: dict[str, str]
     manifest: list[dict]
     redirects: dict[str, str] = field(default_factory=dict)  # "/?p=ID" -> permalink (LocalSite)
+    posts: tuple[SamplePost, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -595,7 +607,8 @@ def generate_blog(
     pages["/robots.txt"] = b"User-agent: *\nDisallow: /wp-admin/\n"
     types = {path: HTML_TYPE for path in pages}
     types["/feed/"], types["/robots.txt"] = RSS_TYPE, TEXT_TYPE
-    return SampleBlog(pages, types, manifest, {f"/?p={p.pid}": p.path for p in posts})
+    stored = tuple(SamplePost(p.pid, p.slug, p.title, p.published, r.content[p.pid]) for p in posts)
+    return SampleBlog(pages, types, manifest, {f"/?p={p.pid}": p.path for p in posts}, stored)
 
 
 def output_file(outdir: Path, path: str) -> Path:

@@ -7,8 +7,8 @@ For each start URL's host, in this order:
    `<link rel="https://api.w.org/">` or `Link:` header): 100 posts a request, their bodies in the
    list; a change crawl asks only for posts modified since the last change crawl (less a margin).
 2. **Sitemaps with lastmod** (robots.txt's `Sitemap:` lines, else the platforms' usual paths),
-   when the API is missing or refuses: only posts whose lastmod is after the last change crawl,
-   or that are not stored, are fetched.
+   when the API is missing or refuses: only posts whose lastmod is after the last change crawl
+   are fetched (every post on a first crawl or a full verification).
 3. **Feeds and HTML listings with conditional GETs**, when there is no readable sitemap.
 
 A full verification (every PQWATCH_FULL_VERIFY_DAYS, or with the `full` argument) re-reads every
@@ -511,8 +511,9 @@ class BlogSpider(PqwatchSpider):
         for url in page.posts:
             site.listed.add(url)
             when = lastmod.get(url)
-            unchanged = site.cursor is not None and when is not None and when < site.cursor
-            if unchanged and url in self.stored_urls:
+            # Why not only stored posts: a post without answers stores nothing, and the last change
+            # crawl (which finished without errors, or the cursor would not have moved) read it.
+            if site.cursor is not None and when is not None and when < site.cursor:
                 self.crawler.stats.inc_value("pqwatch/lastmod_skipped")
                 continue
             if self._mine(url):
