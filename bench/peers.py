@@ -214,7 +214,7 @@ def pqwatch_env() -> dict[str, str]:
 
 
 # How pqwatch finds the blog's posts in each measured mode: what the site offers it.
-MODES = {
+MODES: dict[str, dict[str, object]] = {
     "API": {"api": "on", "sitemaps": True},  # the WordPress REST API, as WordPress serves by default
     "sitemaps": {"api": 401, "sitemaps": True},  # the API refused (a security plugin): core sitemaps
     "pages": {"api": 401, "sitemaps": False},  # no API, no sitemap: feed, listings, conditional GETs

@@ -93,8 +93,9 @@ def test_the_post_yields_exactly_the_expected_answers_in_order(name):
 @pytest.mark.parametrize("field_name", RECORD_FIELDS)
 @pytest.mark.parametrize("name", CASES)
 def test_each_record_field_matches_expected(name, field_name):
-    got = {record.uin: record_json(record)[field_name] for record in parsed(name).post.answers}
-    want = {record["uin"]: record[field_name] for record in expected(name)["answers"]}
+    # In page order: copies without a UIN have no other key.
+    got = [record_json(record)[field_name] for record in parsed(name).post.answers]
+    want = [record[field_name] for record in expected(name)["answers"]]
     assert got == want
 
 
