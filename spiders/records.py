@@ -13,7 +13,9 @@ class AnswerRecord:
     """What one source says about one written question at one moment."""
 
     house: str  # a House: "Lords" or "Commons"
-    uin: str
+    # None: a copy that never states its UIN (a Church in Parliament post); storage matches it to
+    # its official question by house, asker, date and department, or keeps it unmatched.
+    uin: str | None
     date_tabled: date | None
     question_text: str
     answer_text: str

@@ -216,6 +216,51 @@ class PendingChange(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime)
 
 
+class UnmatchedCopy(Base):
+    """A republished copy that states no UIN and that no single official question matches (none
+    does, or several do): kept as the copy says it, never guessed, until a later read of its post
+    or a later official record matches it to exactly one question. Then `question_id` and
+    `resolved_at` say where it went, and its content is that source's version of the question."""
+
+    __tablename__ = "unmatched_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # its place among the page's answers, from 1
+    house: Mapped[str] = mapped_column(String(16), index=True)  # a House
+    date_tabled: Mapped[date | None] = mapped_column(Date)  # as the copy states it (rarely)
+    reason: Mapped[str] = mapped_column(Text)  # why it is unmatched: "2 official questions match"
+    content_hash: Mapped[str] = mapped_column(String(64))  # storage.record.content_hash of the copy
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
+    source_date: Mapped[date | None] = mapped_column(Date)
+    parser: Mapped[str | None] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # The copy's content: the columns of a version (storage.record.CONTENT_FIELDS).
+    asking_member: Mapped[str | None] = mapped_column(Text)
+    answering_member: Mapped[str | None] = mapped_column(Text)
+    answering_body: Mapped[str | None] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text)
+    question_text: Mapped[str | None] = mapped_column(Text)
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    date_answered: Mapped[date | None] = mapped_column(Date)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_holding: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_holding_answer: Mapped[date | None] = mapped_column(Date)
+    is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_corrected: Mapped[date | None] = mapped_column(Date)
+    is_withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    grouped_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+    correcting_member: Mapped[str | None] = mapped_column(Text)
+    original_answer_text: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+
+    source: Mapped[Source] = relationship()
+
+
 class DetectCursor(Base):
     """How far change detection has read the versions table (the highest version id seen)."""
 

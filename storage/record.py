@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -21,9 +23,10 @@ from storage.models import (
     PendingChange,
     Question,
     Source,
+    UnmatchedCopy,
     Version,
 )
-from storage.terms import PendingReason, VersionStatus
+from storage.terms import PendingReason, SourceKind, VersionStatus
 
 # How long a suspect change (an answer missing from its post, an official text gone empty) waits
 # before a crawl that still shows it confirms it: at least this long after it was first seen.
@@ -57,7 +60,7 @@ class AnswerFields(Protocol):
     @property
     def house(self) -> str: ...
     @property
-    def uin(self) -> str: ...
+    def uin(self) -> str | None: ...  # None: a copy that never states it (matched by its fields)
     @property
     def date_tabled(self) -> date | None: ...
     @property
@@ -140,6 +143,8 @@ class PageOutcome:
     # True: the page dropped answers but does not read as its post: nothing was recorded
     extraction_failed: bool = False
     stored_before: int = 0  # the answers this source showed before (for an extraction failure)
+    unmatched: int = 0  # copies without a UIN that no single official question matches (kept)
+    resolved: int = 0  # unmatched copies (of any source) this page's official record matched
 
 
 def content_hash(answer: AnswerFields) -> str:
@@ -198,25 +203,35 @@ def record_page(
     """
     # Why: versions are added in bulk and flushed once; queries in between need not see them.
     with session.no_autoflush:
-        source = _source(session, source_kind, url, observed_at)
+        source, created = _source(session, source_kind, url, observed_at)
         latest = latest_versions(session, source.id)
-        # The questions this source showed last time, by key: a re-crawl finds them without a query.
-        shown = (
-            {
-                (q.house, q.uin, q.date_tabled): q
-                for q in session.scalars(select(Question).where(Question.id.in_(latest)))
-            }
+        # The questions this source showed last time, by id and by key: a re-crawl finds them
+        # without a query.
+        by_id = (
+            {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(latest)))}
             if latest
             else {}
         )
+        shown = {(q.house, q.uin, q.date_tabled): q for q in by_id.values()}
         seen: set[int] = set()
         read: list[tuple[Question, AnswerFields]] = []
-        for answer in answers:
-            question = (
-                shown.get((answer.house, answer.uin, answer.date_tabled)) if answer.date_tabled else None
-            )
-            if question is None or (answer.api_id is not None and question.api_id != answer.api_id):
-                question = _question(session, answer, observed_at, source_date)
+        strays: list[_Stray] = []  # copies without a UIN that no single official question matches
+        matched: dict[str, int] = {}  # content hash -> question of each copy without a UIN placed
+        for position, answer in enumerate(answers, start=1):
+            if answer.uin is None:
+                placed, reason = _place_copy(session, answer, latest, by_id)
+                if placed is None:
+                    strays.append(_Stray(position, answer, reason))
+                    continue
+                question = placed
+                matched[content_hash(answer)] = question.id
+            else:
+                known = (
+                    shown.get((answer.house, answer.uin, answer.date_tabled)) if answer.date_tabled else None
+                )
+                if known is None or (answer.api_id is not None and known.api_id != answer.api_id):
+                    known = _question(session, answer, observed_at, source_date)
+                question = known
             if question.id in seen:
                 continue  # the same question twice on one page: the first copy counts
             seen.add(question.id)
@@ -287,12 +302,25 @@ def record_page(
                 _hold(session, held, source.id, version.question_id, PendingReason.MISSING, observed_at)
                 pending += 1
         removed = _record_removals(session, confirmed, observed_at)
+        if strays or not created:
+            body_key = _keep_strays(
+                session,
+                _PageFacts(source.id, observed_at, body, content_type, source_date, parser, complete),
+                strays,
+                matched,
+                body_key,
+            )
+        resolved = 0
+        if source_kind not in REPUBLISHED_KINDS and (first or changed):
+            session.flush()  # the official versions just added are candidates now
+            resolved = resolve_unmatched(session, read, observed_at)
         if validator_url is not None:
-            # Why forget them while a change waits: a 304 next time would hide its confirmation.
-            sent = Validators(None, None) if pending else Validators(etag, last_modified)
+            # Why forget them while a change waits: a 304 next time would hide its confirmation;
+            # and while a copy waits unmatched, a 304 would keep it from being tried again.
+            sent = Validators(None, None) if pending or strays else Validators(etag, last_modified)
             refresh_validators(session, [(validator_url, sent)], observed_at)
         session.flush()
-    return PageOutcome(first, changed, unchanged, removed, pending)
+    return PageOutcome(first, changed, unchanged, removed, pending, unmatched=len(strays), resolved=resolved)
 
 
 def _emptied(previous: Version | None, answer: AnswerFields) -> bool:
@@ -344,8 +372,12 @@ def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
     session.execute(delete(PageFingerprint).where(PageFingerprint.url == url))
     if source is None:
         return 0
-    # A 404/410 is a removal at once: nothing waits for confirmation any more.
+    # A 404/410 is a removal at once: nothing waits for confirmation any more, and the copies it
+    # carried unmatched are nowhere to be placed.
     session.execute(delete(PendingChange).where(PendingChange.source_id == source.id))
+    session.execute(
+        delete(UnmatchedCopy).where(UnmatchedCopy.source_id == source.id, UnmatchedCopy.resolved_at.is_(None))
+    )
     removed = _record_removals(session, list(latest_versions(session, source.id).values()), observed_at)
     session.flush()
     return removed
@@ -428,13 +460,15 @@ def load_validators(session: Session) -> dict[str, Validators]:
     return {url: Validators(etag, modified) for url, etag, modified in rows}
 
 
-def _source(session: Session, kind: str, url: str, observed_at: datetime) -> Source:
+def _source(session: Session, kind: str, url: str, observed_at: datetime) -> tuple[Source, bool]:
+    """The source at `url`, and whether it was created just now."""
     source = session.scalar(select(Source).where(Source.url == url))
-    if source is None:
-        source = Source(kind=kind, url=url, first_seen=observed_at)
-        session.add(source)
-        session.flush()
-    return source
+    if source is not None:
+        return source, False
+    source = Source(kind=kind, url=url, first_seen=observed_at)
+    session.add(source)
+    session.flush()
+    return source, True
 
 
 def _question(
@@ -510,6 +544,315 @@ def _adopt_undated(session: Session, answer: AnswerFields, tabled: date) -> Ques
             question.date_tabled = tabled  # identity only grows: the tabled date is known
             return question
     return None
+
+
+# --- copies without a UIN ------------------------------------------------------------------
+#
+# A copy that never states its UIN (a Church in Parliament post) is matched to its official
+# question by its fields, or kept unmatched: never guessed. The official kinds are every kind but
+# these (spiders/registry.py says the same with `official`; storage cannot import it).
+REPUBLISHED_KINDS = (SourceKind.BLOG,)
+NO_MATCH = "no official question matches"
+NO_MEMBER = "the copy names no asking member"
+NO_DATE = "the copy states neither its tabled date nor its answer date"
+
+
+class CopyFields(Protocol):
+    """What matching a copy without a UIN reads of it (a parsed answer or an UnmatchedCopy)."""
+
+    @property
+    def house(self) -> str: ...
+    @property
+    def date_tabled(self) -> date | None: ...
+    @property
+    def date_answered(self) -> date | None: ...
+    @property
+    def asking_member(self) -> str | None: ...
+    @property
+    def answering_body(self) -> str | None: ...
+    @property
+    def heading(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class _Stray:
+    """A copy without a UIN that this read could not place, where it stood on its page, and why."""
+
+    position: int
+    answer: AnswerFields
+    reason: str
+
+
+@dataclass(frozen=True)
+class _PageFacts:
+    """What an unmatched copy keeps of the page it was read on."""
+
+    source_id: int
+    observed_at: datetime
+    body: bytes | None
+    content_type: str | None
+    source_date: date | None
+    parser: str | None
+    complete: bool
+
+
+def official_candidates(session: Session, copy: CopyFields) -> list[Question] | str:
+    """The official questions a copy without a UIN may be a copy of, or why none can be told.
+
+    A candidate is a question of the copy's house with a present version from an official source
+    that was tabled on the copy's tabled date (when stated; else answered on its answer date), asked
+    by the same member (titles aside: `same_member`), and in the same answering body and under the
+    same heading wherever both state one."""
+    if not (copy.asking_member or "").strip():
+        return NO_MEMBER
+    query = (
+        select(Question.id, Version.asking_member, Version.answering_body, Version.heading)
+        .join(Version, Version.question_id == Question.id)
+        .join(Source, Source.id == Version.source_id)
+        .where(
+            Question.house == copy.house,
+            Source.kind.not_in(REPUBLISHED_KINDS),
+            Version.status == VersionStatus.PRESENT,
+        )
+    )
+    if copy.date_tabled is not None:
+        query = query.where(Question.date_tabled == copy.date_tabled)
+    elif copy.date_answered is not None:
+        # Any official version counts: a copy made before the answer date moved still matches.
+        query = query.where(Version.date_answered == copy.date_answered)
+    else:
+        return NO_DATE
+    ids = {
+        question_id
+        for question_id, member, body, heading in session.execute(query)
+        if _same_asker_and_subject(copy, member, body, heading)
+    }
+    return list(session.scalars(select(Question).where(Question.id.in_(ids)).order_by(Question.id)))
+
+
+def _same_asker_and_subject(
+    copy: CopyFields, member: str | None, body: str | None, heading: str | None
+) -> bool:
+    """The matching rule but for dates: the same asking member, and the same answering body and
+    heading wherever both state one."""
+    return (
+        same_member(copy.asking_member, member)
+        and _agree(copy.answering_body, body)
+        and _agree(copy.heading, heading)
+    )
+
+
+def _fits(copy: CopyFields, question: Question, answer: AnswerFields) -> bool:
+    """Say whether one official record (`answer`, of `question`) fits a copy without a UIN."""
+    if copy.house != question.house:
+        return False
+    if copy.date_tabled is not None:
+        if copy.date_tabled != question.date_tabled:
+            return False
+    elif copy.date_answered is None or copy.date_answered != answer.date_answered:
+        return False
+    return _same_asker_and_subject(copy, answer.asking_member, answer.answering_body, answer.heading)
+
+
+def _ambiguity(count: int) -> str:
+    return NO_MATCH if count == 0 else f"{count} official questions match"
+
+
+def _place_copy(
+    session: Session, answer: AnswerFields, latest: dict[int, Version], by_id: dict[int, Question]
+) -> tuple[Question | None, str]:
+    """The question a copy without a UIN belongs to, or None and why it cannot be told."""
+    # Why first: a copy this source already showed, unchanged, stays where it was placed (even
+    # if a second official question that fits it has come along since), and costs no query.
+    digest = content_hash(answer)
+    for version in latest.values():
+        if version.status == VersionStatus.PRESENT and version.content_hash == digest:
+            if (question := by_id.get(version.question_id)) is not None:
+                return question, ""
+    found = official_candidates(session, answer)
+    if isinstance(found, str):
+        return None, found
+    if len(found) == 1:
+        return found[0], ""
+    # An edited copy of a question this source already carries stays with it.
+    mine = [question for question in found if question.id in latest]
+    if len(mine) == 1:
+        return mine[0], ""
+    return None, _ambiguity(len(found))
+
+
+def _keep_strays(
+    session: Session,
+    page: _PageFacts,
+    strays: list[_Stray],
+    matched: dict[str, int],
+    body_key: str | None,
+) -> str | None:
+    """Keep what a page shows unplaced now: a row per unmatched copy (the same copy read again
+    keeps its row), rows of copies placed this time resolved, and, when the page is complete, rows
+    of copies it no longer carries gone. Return the body's key once stored."""
+    rows = session.scalars(
+        select(UnmatchedCopy).where(
+            UnmatchedCopy.source_id == page.source_id, UnmatchedCopy.resolved_at.is_(None)
+        )
+    ).all()
+    waiting = {row.content_hash: row for row in rows}
+    for stray in strays:
+        digest = content_hash(stray.answer)
+        row = waiting.pop(digest, None)
+        if row is not None:
+            # Not history but what the post shows unplaced now: overwriting is right.
+            row.position, row.reason, row.last_seen = stray.position, stray.reason, page.observed_at
+            continue
+        if page.body is not None and body_key is None:
+            body_key = store_body(session, page.body, page.content_type)
+        session.add(
+            UnmatchedCopy(
+                source_id=page.source_id,
+                position=stray.position,
+                house=stray.answer.house,
+                date_tabled=stray.answer.date_tabled,
+                reason=stray.reason,
+                content_hash=digest,
+                body_sha256=body_key,
+                source_date=page.source_date,
+                parser=page.parser,
+                first_seen=page.observed_at,
+                last_seen=page.observed_at,
+                **{name: _column_value(getattr(stray.answer, name)) for name in CONTENT_FIELDS},
+            )
+        )
+    for digest, row in waiting.items():
+        if digest in matched:
+            row.question_id, row.resolved_at = matched[digest], page.observed_at
+        elif page.complete:
+            session.delete(row)  # the post no longer carries it: nothing is left to place
+    return body_key
+
+
+def resolve_unmatched(
+    session: Session, recorded: Sequence[tuple[Question, AnswerFields]], observed_at: datetime
+) -> int:
+    """Try again the unmatched copies that official records just recorded may place (same house,
+    same tabled or answer date); a copy now matching exactly one question becomes its source's
+    version of it. Return how many were placed."""
+    houses = {question.house for question, _ in recorded}
+    tabled = {question.date_tabled for question, _ in recorded if question.date_tabled}
+    answered = {answer.date_answered for _, answer in recorded if answer.date_answered}
+    if not houses or not (tabled or answered):
+        return 0
+    rows = session.scalars(
+        select(UnmatchedCopy)
+        .where(
+            UnmatchedCopy.resolved_at.is_(None),
+            UnmatchedCopy.house.in_(houses),
+            or_(
+                UnmatchedCopy.date_tabled.in_(tabled),
+                and_(UnmatchedCopy.date_tabled.is_(None), UnmatchedCopy.date_answered.in_(answered)),
+            ),
+        )
+        .order_by(UnmatchedCopy.id)
+    ).all()
+    placed = 0
+    for row in rows:
+        # Why only these: candidates only ever grow (any official version counts), so a copy no
+        # record just recorded fits has the same candidates as when it was last tried.
+        if not any(_fits(row, question, answer) for question, answer in recorded):
+            continue
+        found = official_candidates(session, row)
+        if isinstance(found, str) or len(found) != 1:
+            row.reason = found if isinstance(found, str) else _ambiguity(len(found))
+            continue
+        _adopt_copy(session, row, found[0], observed_at)
+        placed += 1
+    return placed
+
+
+def _adopt_copy(session: Session, row: UnmatchedCopy, question: Question, observed_at: datetime) -> None:
+    """Make an unmatched copy its source's version of `question` (unless that source's latest
+    version of it says the same already) and mark the row resolved."""
+    previous = session.scalar(
+        select(Version)
+        .where(Version.question_id == question.id, Version.source_id == row.source_id)
+        .order_by(Version.seq.desc())
+        .limit(1)
+    )
+    if (
+        previous is None
+        or previous.status != VersionStatus.PRESENT
+        or previous.content_hash != row.content_hash
+    ):
+        session.add(
+            Version(
+                question_id=question.id,
+                source_id=row.source_id,
+                seq=(previous.seq + 1) if previous else 1,
+                # What the source showed when it was last read, not when it was placed.
+                observed_at=row.last_seen,
+                status=VersionStatus.PRESENT,
+                content_hash=row.content_hash,
+                body_sha256=row.body_sha256,
+                source_date=row.source_date,
+                parser=row.parser,
+                **{name: getattr(row, name) for name in CONTENT_FIELDS},
+            )
+        )
+    row.question_id, row.resolved_at = question.id, observed_at
+
+
+# Words a member's name may carry or not, as one source or another writes it.
+_HONORIFICS = frozenset(
+    "the rt right hon honourable honorable mr mrs ms miss mx dr sir dame prof professor rev revd"
+    " reverend very most".split()
+)
+# Letters after a name (written in capitals: "MP", "KC", "CBE"), dropped from its end.
+_POST_NOMINALS = frozenset("MP KC QC PC CB CBE OBE MBE KBE DBE GBE CH FRS MSP MS MLA".split())
+# A peer's rank: "Baroness Cox" and "Baroness Cox of Queensbury" are the same member.
+_PEER_RANKS = frozenset("lord baroness lady viscount viscountess earl countess marquess duke duchess".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def member_key(name: str | None) -> str:
+    """A member's name reduced to what every source writes alike: no honorifics ("The Rt Hon",
+    "Dr"), no party in brackets, no letters after the name, no "Lord" before "Bishop", lower case."""
+    text = unicodedata.normalize("NFKC", name or "")
+    text = re.sub(r"\([^)]*\)", " ", text).split(",")[0]
+    words = _WORD.findall(text)
+    while words and words[-1] in _POST_NOMINALS:
+        words.pop()
+    folded = [word.casefold().replace("’", "'") for word in words]
+    while folded and folded[0] in _HONORIFICS:
+        folded.pop(0)
+    if len(folded) > 1 and folded[0] == "lord" and folded[1] in ("bishop", "archbishop"):
+        folded.pop(0)  # "The Lord Bishop of Oxford" is the Bishop of Oxford
+    return " ".join(folded)
+
+
+def same_member(one: str | None, other: str | None) -> bool:
+    """Say whether two spellings name the same member: equal keys, or a peer written once with
+    and once without a territorial designation ("Lord Smith" and "Lord Smith of Finsbury")."""
+    a, b = member_key(one), member_key(other)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return short.split()[0] in _PEER_RANKS and " of " not in f" {short} " and long.startswith(short + " of ")
+
+
+def _label_key(text: str | None) -> str:
+    """A department or heading reduced for comparison: case, "&", punctuation and "The" aside."""
+    folded = unicodedata.normalize("NFKC", text or "").casefold().replace("&", " and ")
+    words = re.findall(r"\w+", folded)
+    if words and words[0] == "the":
+        words.pop(0)
+    return " ".join(words)
+
+
+def _agree(copy: str | None, official: str | None) -> bool:
+    """A field agrees when either side does not state it, or both state the same."""
+    a, b = _label_key(copy), _label_key(official)
+    return not a or not b or a == b
 
 
 def _column_value(value: object) -> object:

@@ -253,7 +253,8 @@ class _Rebaseliner:
 
 def matching_record(records: Sequence[Any], house: str, uin: str, tabled: Any) -> Any | None:
     """Return the record of one question among a body's records (by house, UIN and date tabled)."""
-    same = [r for r in records if r.house == house and canonical_uin(r.uin) == uin]
+    # A record without a UIN (matched to its question by its fields) is never one of these.
+    same = [r for r in records if r.house == house and r.uin is not None and canonical_uin(r.uin) == uin]
     exact = [r for r in same if r.date_tabled == tabled]
     if exact:
         return exact[0]

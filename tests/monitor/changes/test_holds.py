@@ -60,7 +60,7 @@ def _digest_uins(sessions, transport: Recorder, at: datetime) -> set[str]:
     before = len(transport.sent)
     send_due_digests(sessions, _mailer(transport), at)
     bodies = [str(part.get_content()) for m in transport.sent[before:] if (part := m.get_body(("plain",)))]
-    return {a.uin for a in ANSWERS if any(a.uin in body for body in bodies)}
+    return {a.uin for a in ANSWERS if a.uin is not None and any(a.uin in body for body in bodies)}
 
 
 def _subscribe(sessions) -> None:

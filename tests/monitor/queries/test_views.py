@@ -55,6 +55,8 @@ EXPORT_KEYS = [
     "version_count",
     "removed",
     "question_id",
+    "unmatched",
+    "unmatched_reason",
 ]
 
 
@@ -133,6 +135,8 @@ def test_the_current_view_merges_the_best_copy_first_and_prints_the_contract(ses
         "version_count": 2,
         "removed": False,
         "question_id": view.question_id,
+        "unmatched": False,
+        "unmatched_reason": None,
     }
 
 

@@ -50,7 +50,7 @@ def string_fields(record: AnswerRecord) -> dict[str, str]:
 
 
 def answers(name: str) -> dict[str, AnswerRecord]:
-    return {record.uin: record for record in parsed(name).post.answers}
+    return {record.uin: record for record in parsed(name).post.answers if record.uin is not None}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def parsed(name: str) -> list[AnswerRecord]:
 
 
 def by_uin(name: str) -> dict[str, AnswerRecord]:
-    return {record.uin: record for record in parsed(name)}
+    return {record.uin: record for record in parsed(name) if record.uin is not None}
 
 
 def section(citation: str, *contributions: str, heading: str = "EXAMPLE") -> str:
