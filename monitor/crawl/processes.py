@@ -78,6 +78,8 @@ def crawl_processes(spider: str, concurrency: int) -> int:
     """How many processes share a crawl: one, except a blog crawl allowed several requests at once."""
     if spider != BLOG_SPIDER:
         return 1
+    if os.environ.get("PQWATCH_TMP_SHARDS"):  # TEMPORARY (perf helper)
+        return int(os.environ["PQWATCH_TMP_SHARDS"])
     return max(1, min(concurrency, os.cpu_count() or 1, MAX_CRAWL_PROCESSES))
 
 
@@ -219,6 +221,10 @@ def _crawl_command(
 ) -> list[str]:
     """The command line of one crawl process; its delay is multiplied by the number of shards."""
     command = [sys.executable, "-m", "spiders.run", spider, "--db", db_url]
+    if os.environ.get("PQWATCH_TMP_CMD"):  # TEMPORARY (perf helper)
+        Path(os.environ["PQWATCH_TMP_CMD"]).write_text(json.dumps(command))
+    if os.environ.get("PQWATCH_TMP_PROFILE"):  # TEMPORARY (perf helper): remove before handing back
+        command[1:1] = ["-m", "cProfile", "-o", f"{os.environ['PQWATCH_TMP_PROFILE']}.{counts_file.stem}"]
     command += ["--args", json.dumps(spider_args), "--delay", str(options.delay * shards)]
     command += ["--concurrency", str(concurrency), "--retry-base-delay", str(options.retry_base_delay)]
     command += ["--timeout", str(options.timeout), "--counts-file", str(counts_file)]
