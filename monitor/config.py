@@ -47,6 +47,8 @@ class Settings:
     retry_base_delay: float = 2.0
     download_timeout: float = 30.0
     refresh_days: int = 7
+    # A blog crawl re-reads every post this often, whatever its API or sitemap says changed.
+    full_verify_days: float = 7.0
     # The share of one source's answers that one run may change or lose before its events are
     # held from digests for the operator (PQWATCH_MASS_CHANGE_THRESHOLD).
     mass_change_threshold: float = 0.2
@@ -81,16 +83,21 @@ def load_settings(
         retry_base_delay=_number(env, "PQWATCH_RETRY_BASE_DELAY", "2", float, minimum=0),
         download_timeout=_number(env, "PQWATCH_DOWNLOAD_TIMEOUT", "30", float, minimum=0.1),
         refresh_days=int(_number(env, "PQWATCH_REFRESH_DAYS", "7", int, minimum=0)),
+        full_verify_days=_number(env, "PQWATCH_FULL_VERIFY_DAYS", "7", float, minimum=0),
         mass_change_threshold=mass_change_threshold(env),
     )
 
 
 def mass_change_threshold(environ: dict[str, str] | None = None) -> float:
     """Read PQWATCH_MASS_CHANGE_THRESHOLD (default 0.2): a share above 0 and at most 1."""
-    env = environ if environ is not None else {
-        **{k: v for k, v in dotenv_values(".env").items() if v is not None},
-        **os.environ,
-    }
+    env = (
+        environ
+        if environ is not None
+        else {
+            **{k: v for k, v in dotenv_values(".env").items() if v is not None},
+            **os.environ,
+        }
+    )
     raw = env.get("PQWATCH_MASS_CHANGE_THRESHOLD", "0.2")
     try:
         value = float(raw)

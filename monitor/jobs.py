@@ -27,6 +27,7 @@ def crawl_job(source: str) -> dict[str, int]:
         concurrency=settings.concurrency_per_host,
         retry_base_delay=settings.retry_base_delay,
         timeout=settings.download_timeout,
+        full_verify_days=settings.full_verify_days,
     )
     spider, args = configured_crawls(settings, utcnow().date())[source]
     try:

@@ -173,6 +173,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         concurrency=settings.concurrency_per_host if args.concurrency is None else args.concurrency,
         retry_base_delay=settings.retry_base_delay,
         timeout=settings.download_timeout,
+        full_verify_days=settings.full_verify_days,
         progress=sys.stderr.isatty(),
         verbose=args.verbose,
     )

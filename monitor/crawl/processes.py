@@ -31,11 +31,9 @@ from storage.terms import SourceKind
 
 log = logging.getLogger("pqwatch.crawl")
 
-# The one spider that can share its crawl: each process reads the posts whose URL hashes to it.
+# The one spider whose crawl can be split into shards (each reads the posts whose URL hashes to
+# it): the spider keeps the ability for jobs spread over several machines.
 BLOG_SPIDER = KINDS[SourceKind.BLOG].spider
-# A blog crawl at a concurrency of 2 or more is shared by up to this many processes, one per
-# core: Scrapy runs on one core, and on a local or fast site the crawl is CPU-bound.
-MAX_CRAWL_PROCESSES = 4
 # The first key of every per-host advisory lock on PostgreSQL (the second: a hash of the host).
 HOST_LOCK_KEY = 7926_2473
 HOST_LOCK_POLL = 0.5  # seconds between tries while another crawl of the host runs
@@ -57,6 +55,8 @@ class CrawlOptions:
     allow_private_addresses: bool = False
     # How long a crawl waits for another crawl of the same host to end before it gives up.
     host_lock_wait: float = 60.0
+    # A blog crawl re-reads every post this often (PQWATCH_FULL_VERIFY_DAYS, from the settings).
+    full_verify_days: float = 7.0
 
 
 class HostBusy(DatabaseError):
@@ -75,12 +75,11 @@ class ProcessReport:
 
 
 def crawl_processes(spider: str, concurrency: int) -> int:
-    """How many processes share a crawl: one, except a blog crawl allowed several requests at once."""
-    if spider != BLOG_SPIDER:
-        return 1
-    if os.environ.get("PQWATCH_TMP_SHARDS"):  # TEMPORARY (perf helper)
-        return int(os.environ["PQWATCH_TMP_SHARDS"])
-    return max(1, min(concurrency, os.cpu_count() or 1, MAX_CRAWL_PROCESSES))
+    """How many processes share one crawl on this machine: one. Why (issue 11, measured on the
+    1,000-post sample blog, 2 cores): two processes made no first crawl faster (8.85 s against
+    8.76 s), made an all-304 change crawl 2.2 s slower (each walks every listing page), cost a
+    second Scrapy start-up (0.85 s CPU), and on the REST API path the second has nothing to do."""
+    return 1
 
 
 class CrawlProcesses:
@@ -88,20 +87,12 @@ class CrawlProcesses:
     how each ended, and leaving on an exception (Ctrl-C, the scheduler stopping, a database that
     cannot be opened) kills any still running, so none outlives the crawl.
 
-    Two tricks live here, each for what it was measured to buy (README, Benchmarks: the
-    1,000-post change crawl of the sample blog on a 2-core machine); issue 11 re-measures both and
-    removes whichever no longer pays:
-
-    - **The start-up gate** (`gated=True`): the processes start before the caller has opened and
-      migrated the database, load Scrapy meanwhile, and begin crawling only on `go()`; if the
-      caller fails instead, their input closes and they exit quietly, having fetched nothing.
-      It makes a manual crawl's processes start about 0.3 s sooner.
-    - **The shared blog crawl**: a blog crawl allowed a concurrency of n >= 2 runs in
-      min(n, cores, MAX_CRAWL_PROCESSES) processes, each walking the listings and reading the
-      posts whose URL hashes to it. The site sees the same load: the concurrency is divided
-      between them and each one's delay multiplied by their number. Scrapy runs on one core and a
-      crawl of a fast site is CPU-bound, so two processes took the change crawl from 3.8 s to
-      3.4–3.7 s.
+    The start-up gate (`gated=True`), re-measured in issue 11 and kept: the processes start
+    before the caller has opened and migrated the database, load Scrapy meanwhile, and begin
+    crawling only on `go()`; if the caller fails instead, their input closes and they exit
+    quietly, having fetched nothing. It takes about 0.25 s off a manual crawl's wall time (1.00 s
+    against 1.25 s for a one-post crawl) at the same CPU. (A shared blog crawl over several local
+    processes was measured then too, and removed: see crawl_processes.)
     """
 
     def __init__(
@@ -197,6 +188,9 @@ class CrawlProcesses:
 
     def _environment(self) -> dict[str, str]:
         environment = dict(os.environ)
+        # Why the environment: spiders.settings reads it, and the settings (a .env file
+        # included) were read and checked here once.
+        environment["PQWATCH_FULL_VERIFY_DAYS"] = str(self.options.full_verify_days)
         if self.options.allow_private_addresses:
             environment[ALLOW_PRIVATE_ENV] = "1"
         return environment
@@ -221,10 +215,6 @@ def _crawl_command(
 ) -> list[str]:
     """The command line of one crawl process; its delay is multiplied by the number of shards."""
     command = [sys.executable, "-m", "spiders.run", spider, "--db", db_url]
-    if os.environ.get("PQWATCH_TMP_CMD"):  # TEMPORARY (perf helper)
-        Path(os.environ["PQWATCH_TMP_CMD"]).write_text(json.dumps(command))
-    if os.environ.get("PQWATCH_TMP_PROFILE"):  # TEMPORARY (perf helper): remove before handing back
-        command[1:1] = ["-m", "cProfile", "-o", f"{os.environ['PQWATCH_TMP_PROFILE']}.{counts_file.stem}"]
     command += ["--args", json.dumps(spider_args), "--delay", str(options.delay * shards)]
     command += ["--concurrency", str(concurrency), "--retry-base-delay", str(options.retry_base_delay)]
     command += ["--timeout", str(options.timeout), "--counts-file", str(counts_file)]

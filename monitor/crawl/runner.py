@@ -46,21 +46,15 @@ def run_crawl(
 
     started = utcnow()
     full_hosts: frozenset[str] = frozenset()
-    import os  # TEMPORARY (perf helper)
-
-    if sessions is None and os.environ.get("PQWATCH_TMP_NOGATE"):
-        from storage.db import open_database
-
-        sessions = open_database(db_url)
     if sessions is not None and spider == BLOG_SPIDER:
-        full_hosts = _full_hosts(sessions, spider_args, started)
+        full_hosts = _full_hosts(sessions, spider_args, started, options.full_verify_days)
     with CrawlProcesses(spider, db_url, spider_args, options, gated=sessions is None) as processes:
         if sessions is None:
             from storage.db import open_database
 
             sessions = open_database(db_url)
             if spider == BLOG_SPIDER:  # read before the crawl processes begin (and write)
-                full_hosts = _full_hosts(sessions, spider_args, started)
+                full_hosts = _full_hosts(sessions, spider_args, started, options.full_verify_days)
             processes.go()
         reports = processes.wait()
     counts = _total_counts(reports)
@@ -88,11 +82,10 @@ def run_crawl(
 
 
 def _full_hosts(
-    sessions: sessionmaker[Session], spider_args: dict[str, Any], now: datetime
+    sessions: sessionmaker[Session], spider_args: dict[str, Any], now: datetime, days: float
 ) -> frozenset[str]:
     """The blog hosts whose crawl is a full verification (the blog spider decides alike): every
     post re-read, so only then does their last full verification move."""
-    from spiders.settings import PQWATCH_FULL_VERIFY_DAYS
     from storage.sites import SiteState, full_due, load_sites
 
     hosts = crawl_hosts(spider_args)
@@ -100,9 +93,7 @@ def _full_hosts(
         return hosts
     with sessions() as session:
         known = load_sites(session, hosts)
-    return frozenset(
-        h for h in hosts if full_due(known.get(h) or SiteState(h), now, PQWATCH_FULL_VERIFY_DAYS)
-    )
+    return frozenset(h for h in hosts if full_due(known.get(h) or SiteState(h), now, days))
 
 
 def _total_counts(reports: list[ProcessReport]) -> dict[str, int]:
