@@ -65,7 +65,30 @@ class Body(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class Version(Base):
+class AnswerContent:
+    """What one source says of one question: the content columns of a version and of an unmatched
+    copy alike (storage.record.CONTENT_FIELDS)."""
+
+    asking_member: Mapped[str | None] = mapped_column(Text)
+    answering_member: Mapped[str | None] = mapped_column(Text)
+    answering_body: Mapped[str | None] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text)
+    question_text: Mapped[str | None] = mapped_column(Text)
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    date_answered: Mapped[date | None] = mapped_column(Date)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_holding: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_holding_answer: Mapped[date | None] = mapped_column(Date)
+    is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_corrected: Mapped[date | None] = mapped_column(Date)
+    is_withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    grouped_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+    correcting_member: Mapped[str | None] = mapped_column(Text)
+    original_answer_text: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+
+
+class Version(AnswerContent, Base):
     """One stored state of one question as one source shows it. Inserted, never updated."""
 
     __tablename__ = "versions"
@@ -85,23 +108,6 @@ class Version(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"))
 
-    asking_member: Mapped[str | None] = mapped_column(Text)
-    answering_member: Mapped[str | None] = mapped_column(Text)
-    answering_body: Mapped[str | None] = mapped_column(Text)
-    heading: Mapped[str | None] = mapped_column(Text)
-    question_text: Mapped[str | None] = mapped_column(Text)
-    answer_text: Mapped[str | None] = mapped_column(Text)
-    date_answered: Mapped[date | None] = mapped_column(Date)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
-    is_holding: Mapped[bool] = mapped_column(Boolean, default=False)
-    date_holding_answer: Mapped[date | None] = mapped_column(Date)
-    is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
-    date_corrected: Mapped[date | None] = mapped_column(Date)
-    is_withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
-    grouped_with: Mapped[list[str]] = mapped_column(JSON, default=list)
-    correcting_member: Mapped[str | None] = mapped_column(Text)
-    original_answer_text: Mapped[str | None] = mapped_column(Text)
-    attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     # When the source says it was written (a blog post's date); not content, so not hashed.
     source_date: Mapped[date | None] = mapped_column(Date)
     # The parser that derived this content from the raw body (its code's fingerprint); None for
@@ -216,7 +222,7 @@ class PendingChange(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime)
 
 
-class UnmatchedCopy(Base):
+class UnmatchedCopy(AnswerContent, Base):
     """A republished copy that states no UIN and that no single official question matches (none
     does, or several do): kept as the copy says it, never guessed, until a later read of its post
     or a later official record matches it to exactly one question. Then `question_id` and
@@ -238,25 +244,6 @@ class UnmatchedCopy(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    # The copy's content: the columns of a version (storage.record.CONTENT_FIELDS).
-    asking_member: Mapped[str | None] = mapped_column(Text)
-    answering_member: Mapped[str | None] = mapped_column(Text)
-    answering_body: Mapped[str | None] = mapped_column(Text)
-    heading: Mapped[str | None] = mapped_column(Text)
-    question_text: Mapped[str | None] = mapped_column(Text)
-    answer_text: Mapped[str | None] = mapped_column(Text)
-    date_answered: Mapped[date | None] = mapped_column(Date)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
-    is_holding: Mapped[bool] = mapped_column(Boolean, default=False)
-    date_holding_answer: Mapped[date | None] = mapped_column(Date)
-    is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
-    date_corrected: Mapped[date | None] = mapped_column(Date)
-    is_withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
-    grouped_with: Mapped[list[str]] = mapped_column(JSON, default=list)
-    correcting_member: Mapped[str | None] = mapped_column(Text)
-    original_answer_text: Mapped[str | None] = mapped_column(Text)
-    attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
 
     source: Mapped[Source] = relationship()
 
