@@ -274,18 +274,18 @@ def record_page(
                 session.delete(held)  # confirmed now, or superseded by a real change
             if body is not None and body_key is None:
                 body_key = store_body(session, body, content_type)
+            content = {name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS}
             session.add(
-                Version(
-                    question_id=question.id,
-                    source_id=source.id,
-                    seq=(previous.seq + 1) if previous else 1,
-                    observed_at=observed_at,
-                    status=VersionStatus.PRESENT,
-                    content_hash=digest,
-                    body_sha256=body_key,
-                    source_date=source_date,
-                    parser=parser,
-                    **{name: _column_value(getattr(answer, name)) for name in CONTENT_FIELDS},
+                _present_version(
+                    question.id,
+                    source.id,
+                    previous,
+                    observed_at,
+                    digest,
+                    body_key,
+                    source_date,
+                    parser,
+                    content,
                 )
             )
             if previous is None:
@@ -381,6 +381,32 @@ def record_gone(session: Session, *, url: str, observed_at: datetime) -> int:
     removed = _record_removals(session, list(latest_versions(session, source.id).values()), observed_at)
     session.flush()
     return removed
+
+
+def _present_version(
+    question_id: int,
+    source_id: int,
+    previous: Version | None,
+    observed_at: datetime,
+    content_hash: str,
+    body_sha256: str | None,
+    source_date: date | None,
+    parser: str | None,
+    content: dict[str, object],
+) -> Version:
+    """The next version of a source's chain for one question, showing `content`."""
+    return Version(
+        question_id=question_id,
+        source_id=source_id,
+        seq=(previous.seq + 1) if previous else 1,
+        observed_at=observed_at,
+        status=VersionStatus.PRESENT,
+        content_hash=content_hash,
+        body_sha256=body_sha256,
+        source_date=source_date,
+        parser=parser,
+        **content,
+    )
 
 
 def _record_removals(session: Session, latest: list[Version], observed_at: datetime) -> int:
@@ -782,19 +808,19 @@ def _adopt_copy(session: Session, row: UnmatchedCopy, question: Question, observ
         or previous.status != VersionStatus.PRESENT
         or previous.content_hash != row.content_hash
     ):
+        content = {name: getattr(row, name) for name in CONTENT_FIELDS}
+        # Observed when the source was last read, not when the copy was placed.
         session.add(
-            Version(
-                question_id=question.id,
-                source_id=row.source_id,
-                seq=(previous.seq + 1) if previous else 1,
-                # What the source showed when it was last read, not when it was placed.
-                observed_at=row.last_seen,
-                status=VersionStatus.PRESENT,
-                content_hash=row.content_hash,
-                body_sha256=row.body_sha256,
-                source_date=row.source_date,
-                parser=row.parser,
-                **{name: getattr(row, name) for name in CONTENT_FIELDS},
+            _present_version(
+                question.id,
+                row.source_id,
+                previous,
+                row.last_seen,
+                row.content_hash,
+                row.body_sha256,
+                row.source_date,
+                row.parser,
+                content,
             )
         )
     row.question_id, row.resolved_at = question.id, observed_at
