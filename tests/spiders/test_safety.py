@@ -9,7 +9,7 @@ import pytest
 from twisted.internet.address import IPv4Address
 
 from monitor.cli import main
-from monitor.cli.commands import official_page_url
+from monitor.cli.crawling import official_page_url
 from monitor.demo.site import LocalSite
 from spiders import safety
 from spiders.middlewares import GuardedResolver

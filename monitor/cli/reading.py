@@ -1,0 +1,99 @@
+"""The reading commands: `export`, `changes` and `history`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from monitor.cli.base import HOUSES, UsageError
+from monitor.config import Settings
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add the reading commands to the parser."""
+    export = commands.add_parser(
+        "export", help="print the current view of every question and every unmatched copy"
+    )
+    export.set_defaults(run=cmd_export)
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--department", metavar="TEXT", help="only this answering body")
+
+    changes = commands.add_parser("changes", help="print change events, oldest first")
+    changes.set_defaults(run=cmd_changes)
+    changes.add_argument("--since", metavar="ISO-8601", help="only events detected since then")
+    changes.add_argument("--format", choices=("json", "text"), default="text")
+
+    history = commands.add_parser("history", help="print every version of one question")
+    history.set_defaults(run=cmd_history)
+    history.add_argument("uin")
+    history.add_argument("--house", choices=HOUSES)
+    history.add_argument("--diff", action="store_true", help="show word diffs between versions")
+    history.add_argument("--format", choices=("json", "text"), default="text")
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the current view of every question, then every unmatched copy, as JSON or CSV."""
+    from monitor.cli.text import write_json
+    from monitor.queries.export import export_views, write_export_csv
+    from storage.db import open_database
+
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        views = export_views(session, department=args.department)
+    if args.format == "json":
+        write_json(views, sys.stdout)
+    else:
+        write_export_csv(views, sys.stdout)
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
+    """Print change events, oldest first, as JSON or readable text."""
+    from monitor.cli.text import write_json
+    from monitor.queries.text import render_event_text
+    from monitor.queries.views import change_events
+    from storage.db import open_database
+
+    since = parse_since(args.since) if args.since else None
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        events = list(change_events(session, since, include_held=True))
+    if args.format == "json":
+        write_json(events, sys.stdout)
+        return 0
+    for event in events:
+        print(render_event_text(event))
+    if not events:
+        print("no changes")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every version of the questions with one UIN."""
+    from monitor.cli.text import history_lines, write_json
+    from monitor.queries.views import question_history
+    from storage.db import open_database
+
+    sessions = open_database(settings.db_url)
+    with sessions() as session:
+        history = question_history(session, args.uin, args.house)
+    if not history:
+        raise UsageError(f"no question with UIN {args.uin!r} is stored")
+    if args.format == "json":
+        write_json(history, sys.stdout)
+        return 0
+    for line in history_lines(history, diff=args.diff):
+        print(line)
+    return 0
+
+
+def parse_since(text: str) -> datetime:
+    """Parse an ISO-8601 date or date-time (UTC when no zone is given) into naive UTC."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not an ISO-8601 date or date-time") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
