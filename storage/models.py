@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -11,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -19,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.terms import Frequency, MailKind, OutboxStatus, SubscriberStatus, VersionStatus
+from storage.terms import CrawlOutcome, Frequency, MailKind, OutboxStatus, SubscriberStatus, VersionStatus
 
 
 class Base(DeclarativeBase):
@@ -278,13 +282,45 @@ class ListFingerprint(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class Subscriber(Base):
-    """Someone who gets digests of the changes that match their filters."""
+def filters_key(filters: dict[str, object] | None) -> str:
+    """The digest that, with the address, keys a subscription: the same filters, the same key."""
+    return hashlib.sha256(json.dumps(filters or {}, sort_keys=True).encode()).hexdigest()
 
-    __tablename__ = "subscribers"
+
+def _key_of_row(context: Any) -> str:
+    return filters_key(context.get_current_parameters().get("filters"))
+
+
+class CrawlRun(Base):
+    """One run of a named source's crawl: when, how long, its counts, and how it ended."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started", "source", "started_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    source: Mapped[str] = mapped_column(String(200))  # the configured name ("parliament", a blog's)
+    spider: Mapped[str] = mapped_column(String(32))  # blog | parliament | pages
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule | manual
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A CrawlOutcome: running | ok | failed (the run could not do its job; `reason` says why).
+    outcome: Mapped[str] = mapped_column(String(16), default=CrawlOutcome.RUNNING)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscriber(Base):
+    """One subscription: an address and the filters of the changes it gets digests of. An address
+    may hold several (a department, and a keyword), each managed and removed on its own."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("email", "filters_key", name="uq_subscribers_email_filters"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    # filters_key(filters): the same address with the same filters is one subscription (set it
+    # whenever filters change; the default covers an insert).
+    filters_key: Mapped[str] = mapped_column(String(64), default=_key_of_row)
     # A SubscriberStatus: pending (awaiting confirmation) | confirmed | unsubscribed | suppressed
     # (mail bounced for good).
     status: Mapped[str] = mapped_column(String(16), default=SubscriberStatus.PENDING)

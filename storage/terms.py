@@ -70,6 +70,14 @@ class SubscriberStatus(StrEnum):
     SUPPRESSED = "suppressed"  # mail bounced for good
 
 
+class CrawlOutcome(StrEnum):
+    """How a crawl run ended (`crawl_runs.outcome`)."""
+
+    RUNNING = "running"  # not ended yet (or its process died: a later run of the source says so)
+    OK = "ok"
+    FAILED = "failed"  # could not do its job: unreachable host, errors, a host busy
+
+
 class MailKind(StrEnum):
     """What an outbox row is (`outbox.kind`)."""
 
