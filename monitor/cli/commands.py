@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import NoReturn
 
 from monitor.cli import crawling, reading, serving, subscribing
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", metavar="FILE", help="sources file (default: the bundled pqwatch.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    parser.add_argument("--version", action="version", version=f"pqwatch {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for area in (crawling, reading, subscribing, serving):
         area.add_commands(commands)
@@ -62,3 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pqwatch: interrupted; everything stored so far is kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Why: `pqwatch export | head` closes the pipe early, which is the reader's choice, not an
+        # error to report; stdout goes to /dev/null so the interpreter's last flush is silent too,
+        # and the status is a shell's for a reader that stopped (128 + SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pqwatch")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
