@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from monitor.cli.base import HOUSES, UsageError
 from monitor.config import Settings
+from storage.terms import ChangeKind
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -18,10 +19,24 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(run=cmd_export)
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--department", metavar="TEXT", help="only this answering body")
+    export.add_argument("--house", choices=HOUSES, help="only this house")
+    export.add_argument(
+        "--since",
+        metavar="ISO-8601",
+        help="only questions with a version observed since then (new, changed or seen again by a"
+        " crawl), and unmatched copies last seen since then",
+    )
 
     changes = commands.add_parser("changes", help="print change events, oldest first")
     changes.set_defaults(run=cmd_changes)
     changes.add_argument("--since", metavar="ISO-8601", help="only events detected since then")
+    changes.add_argument("--until", metavar="ISO-8601", help="only events detected before then")
+    changes.add_argument("--uin", help="only events of questions with this UIN")
+    changes.add_argument(
+        "--kind", action="append", default=[], metavar="KIND", help="only events of this kind (repeatable)"
+    )
+    changes.add_argument("--house", choices=HOUSES)
+    changes.add_argument("--department", metavar="TEXT", help="only this answering body (any case)")
     changes.add_argument("--format", choices=("json", "text"), default="text")
 
     history = commands.add_parser("history", help="print every version of one question")
@@ -40,7 +55,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     sessions = open_database(settings.db_url)
     with sessions() as session:
-        views = export_views(session, department=args.department)
+        views = export_views(
+            session,
+            department=args.department,
+            house=args.house,
+            since=parse_since(args.since) if args.since else None,
+        )
     if args.format == "json":
         write_json(views, sys.stdout)
     else:
@@ -56,9 +76,22 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import open_database
 
     since = parse_since(args.since) if args.since else None
+    until = parse_since(args.until, "--until") if args.until else None
+    kinds = [parse_kind(text) for text in args.kind]
     sessions = open_database(settings.db_url)
     with sessions() as session:
-        events = list(change_events(session, since, include_held=True))
+        events = list(
+            change_events(
+                session,
+                since,
+                include_held=True,
+                until=until,
+                uin=args.uin,
+                kinds=kinds,
+                house=args.house,
+                department=args.department,
+            )
+        )
     if args.format == "json":
         write_json(events, sys.stdout)
         return 0
@@ -78,6 +111,16 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     sessions = open_database(settings.db_url)
     with sessions() as session:
         history = question_history(session, args.uin, args.house)
+        if not history and args.house:
+            # A wrong --house is a likelier mistake than a missing question: show the other
+            # house's question and say so, rather than claim nothing is stored.
+            history = question_history(session, args.uin)
+            if history:
+                found = ", ".join(sorted({str(item.house.value) for item in history}))
+                print(
+                    f"pqwatch: no {args.house} question {args.uin}; showing the {found} one",
+                    file=sys.stderr,
+                )
     if not history:
         raise UsageError(f"no question with UIN {args.uin!r} is stored")
     if args.format == "json":
@@ -88,12 +131,21 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def parse_since(text: str) -> datetime:
+def parse_kind(text: str) -> ChangeKind:
+    """Parse a --kind value into a ChangeKind; a bad one is a one-line error listing the kinds."""
+    try:
+        return ChangeKind(text)
+    except ValueError:
+        known = ", ".join(kind.value for kind in ChangeKind)
+        raise UsageError(f"--kind {text!r} is not a change kind (one of: {known})") from None
+
+
+def parse_since(text: str, option: str = "--since") -> datetime:
     """Parse an ISO-8601 date or date-time (UTC when no zone is given) into naive UTC."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--since {text!r} is not an ISO-8601 date or date-time") from None
+        raise UsageError(f"{option} {text!r} is not an ISO-8601 date or date-time") from None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value

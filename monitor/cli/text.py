@@ -4,6 +4,7 @@ monitor/queries/export.py's)."""
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any, Protocol, TextIO
@@ -51,12 +52,43 @@ def history_lines(history: Iterable[QuestionHistory], diff: bool = False) -> Ite
             if diff and before is not None:
                 yield from _changed_lines(before, version)
             else:
+                if not diff:
+                    yield from _text_lines(version)
                 answered = iso(version.answered_at) or iso(version.date_answered) or "-"
                 yield (
                     f"    answered {answered} by {version.answering_member or '-'}"
                     f" ({version.answering_body or '-'})"
                 )
+                if not diff and version.answer_text:
+                    yield from _wrapped("    Answer: ", version.answer_text)
             previous[key] = version
+
+
+def _text_lines(version: VersionView) -> Iterator[str]:
+    """What a version says before its answer: its heading, then who asked and the question."""
+    if version.heading:
+        yield f"    {version.heading}"
+    if version.question_text:
+        asked = f"    Question ({version.asking_member}): " if version.asking_member else "    Question: "
+        yield from _wrapped(asked, version.question_text)
+
+
+def _wrapped(label: str, text: str, width: int = 88) -> Iterator[str]:
+    """A text wrapped for a terminal: the label on the first line, later lines and paragraphs
+    indented under it, a blank line between paragraphs kept."""
+    indent = " " * 6
+    paragraphs = [part.strip() for part in text.splitlines()]
+    first = True
+    for paragraph in paragraphs:
+        if not paragraph:
+            continue
+        if not first:
+            yield ""
+        lines = textwrap.wrap(
+            paragraph, width=width, initial_indent=label if first else indent, subsequent_indent=indent
+        )
+        yield from lines
+        first = False
 
 
 def _changed_lines(before: VersionView, version: VersionView) -> Iterator[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TextIO
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.queries.views import CONTENT_NAMES, QuestionView, UnmatchedView, current_views, unmatched_views
+from storage.models import Question, Version
 
 ExportView = QuestionView | UnmatchedView
 
@@ -26,10 +29,41 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_views(session: Session, *, department: str | None = None) -> list[ExportView]:
-    """Every question's current view, then every unmatched copy: nothing read is left out."""
-    views: list[ExportView] = list(current_views(session, department=department))
-    views += unmatched_views(session, department=department)
+def export_views(
+    session: Session,
+    *,
+    department: str | None = None,
+    house: str | None = None,
+    since: datetime | None = None,
+) -> list[ExportView]:
+    """Every question's current view, then every unmatched copy: nothing read is left out.
+
+    `house` keeps one house; `since` keeps questions with a version observed since then (UTC:
+    new, changed or merely seen again by a crawl) and unmatched copies last seen since then."""
+    question_ids: set[int] | None = None
+    if house or since is not None:
+        query = select(Question.id)
+        if house:
+            query = query.where(Question.house == house)
+        if since is not None:
+            query = query.where(
+                Question.id.in_(select(Version.question_id).where(Version.observed_at >= since))
+            )
+        if department:
+            query = query.where(
+                Question.id.in_(
+                    select(Version.question_id).where(
+                        func.lower(Version.answering_body).contains(department.lower(), autoescape=True)
+                    )
+                )
+            )
+        question_ids = set(session.scalars(query))
+    views: list[ExportView] = list(current_views(session, department=department, question_ids=question_ids))
+    views += [
+        copy
+        for copy in unmatched_views(session, department=department)
+        if (not house or copy.house == house) and (since is None or copy.last_seen >= since)
+    ]
     return views
 
 

@@ -524,9 +524,15 @@ def change_events(
     after_id: int | None = None,
     *,
     include_held: bool = False,
+    until: datetime | None = None,
+    uin: str | None = None,
+    kinds: Iterable[ChangeKind] = (),
+    house: str | None = None,
+    department: str | None = None,
 ) -> Iterator[ChangeView]:
     """Yield change events oldest first: detected at or after `since` (UTC), or with an id
-    above `after_id`.
+    above `after_id`; narrowed in SQL to events detected before `until`, of one UIN, of the given
+    `kinds`, of one house, and of questions some copy places in `department` (case-insensitive).
 
     Events under a hold that is held or discarded are left out (digests must never carry them)
     unless `include_held`; a released hold's events are yielded."""
@@ -541,6 +547,24 @@ def change_events(
         query = query.where(ChangeEvent.detected_at >= since)
     if after_id is not None:
         query = query.where(ChangeEvent.id > after_id)
+    if until is not None:
+        query = query.where(ChangeEvent.detected_at < until)
+    if uin:
+        query = query.where(Question.uin == canonical_uin(uin))
+    wanted = [kind.value for kind in kinds]
+    if wanted:
+        query = query.where(ChangeEvent.kind.in_(wanted))
+    if house:
+        query = query.where(Question.house == house)
+    if department:
+        # Any copy placing the question in that department counts, as the export's filter does.
+        query = query.where(
+            Question.id.in_(
+                select(Version.question_id).where(
+                    func.lower(Version.answering_body).contains(department.lower(), autoescape=True)
+                )
+            )
+        )
     rows = session.execute(query.order_by(ChangeEvent.detected_at, ChangeEvent.id))
     for event, question, hold_state in rows:
         yield ChangeView(

@@ -77,7 +77,7 @@ def test_text_changes_carry_a_word_level_diff(sessions):
     _crawl(sessions, [replace(ANSWER, answer_text="I will be meeting the Commissioner today.")], T[1])
     with sessions() as s:
         event = s.scalars(select(ChangeEvent).where(ChangeEvent.kind == "answer_text_changed")).one()
-    assert render_diff_text(event.diff) == "I will be meeting the Commissioner [-shortly.-]{+today.+}"
+    assert render_diff_text(event.diff) == "I will be meeting the Commissioner [-shortly.-] {+today.+}"
 
 
 def test_a_vanished_source_is_source_removed_and_its_return_is_quiet(sessions):
@@ -150,7 +150,7 @@ def test_word_diff_keeps_whitespace_and_marks_only_what_changed():
 def test_text_diff_rendering_cuts_long_unchanged_runs_but_keeps_the_change():
     old = "word " * 100 + "old ending."
     rendered = render_diff_text(word_diff(old, "word " * 100 + "new ending."))
-    assert rendered.startswith("…") and rendered.endswith("[-old-]{+new+} ending.")
+    assert rendered.startswith("…") and rendered.endswith("[-old-] {+new+} ending.")
     assert len(rendered) < 120
     assert render_diff_text(word_diff(old, old + " More."), context=None).startswith("word word")
 

@@ -37,7 +37,7 @@ def test_history_diff_shows_the_word_change_between_versions(site, db_url, capfd
     out = capfd.readouterr().out
     assert "Lords HL2472 tabled 2021-09-07" in out
     assert "v1" in out and "v2" in out
-    assert "answer_text: I will meet the Commissioner [-shortly.-]{+tomorrow.+}" in out
+    assert "answer_text: I will meet the Commissioner [-shortly.-] {+tomorrow.+}" in out
 
 
 def test_changes_text_lists_each_event_with_its_source(site, db_url, capfd):

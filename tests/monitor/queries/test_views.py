@@ -152,7 +152,7 @@ def test_change_events_are_typed_and_print_the_contract(sessions):
     assert [event.kind for event in events] == [ChangeKind.NEW, ChangeKind.ANSWER_TEXT_CHANGED]
     changed = events[1]
     assert isinstance(changed, ChangeView) and changed.detected_at == SEEN.replace(day=23)
-    assert changed.diff is not None and ("+", "have") in changed.diff
+    assert changed.diff is not None and ("+", "have met the Commissioner.") in changed.diff
     printed = changed.as_json()
     assert list(printed) == [
         "id",
