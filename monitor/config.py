@@ -134,16 +134,24 @@ def _read_api_base(path: Path, data: dict[str, Any]) -> str:
 
 
 def _read_sources(path: Path, data: dict[str, Any]) -> tuple[BlogSource, ...]:
-    blogs = []
+    blogs: list[BlogSource] = []
     for number, entry in enumerate(data.get("blog", []), start=1):
         urls = entry.get("start_urls")
         if not urls or not all(isinstance(u, str) for u in urls):
             raise ConfigError(f"{path}: [[blog]] entry {number} needs start_urls, a list of URLs")
         for url in urls:
             check_http_url(url, f"{path}: [[blog]] entry {number}")
+        name = str(entry.get("name", urlsplit(urls[0]).hostname))
+        # Why: `pqwatch crawl NAME` takes a spider name or a source name; one may not be both.
+        if name in ("blog", "pages", "parliament"):
+            raise ConfigError(
+                f"{path}: [[blog]] entry {number}: name {name!r} is a spider's name; choose another"
+            )
+        if name in {blog.name for blog in blogs}:
+            raise ConfigError(f"{path}: [[blog]] entry {number}: name {name!r} is used twice")
         blogs.append(
             BlogSource(
-                name=str(entry.get("name", urlsplit(urls[0]).hostname)),
+                name=name,
                 start_urls=tuple(urls),
                 max_listing_pages=int(entry.get("max_listing_pages", 0)),
                 schedule=_crontab(
@@ -170,4 +178,7 @@ def check_http_url(url: str, where: str = "URL") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where}: {url!r} is not an http(s) URL with a host")
+    # Why: urlsplit accepts "http://a b/" (host "a b"); a crawl of it would fail far from here.
+    if any(character.isspace() for character in url):
+        raise ConfigError(f"{where}: {url!r} contains a space (encode it as %20)")
     return url

@@ -1,7 +1,9 @@
 """The scheduled jobs: plain functions with plain arguments, which the scheduler runs (its job
 store keeps a reference to each by module path, "monitor.jobs:crawl_job") and the CLI and the
 tests call directly. Each reads the settings and opens the database itself, since a job may run
-in a scheduler started long before."""
+in a scheduler started long before; the scheduler passes the database URL and config file it was
+started with (`pqwatch --db URL --config FILE run`), so a job never falls back on the environment
+or the bundled config."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import logging
 from monitor.config import load_settings
 from monitor.crawl.plans import configured_crawls
 from monitor.crawl.processes import HostBusy, kill_running_crawls
-from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
+from monitor.crawl.record import SCHEDULE, recorded_crawl
+from monitor.crawl.runner import CrawlOptions, summary_line
 from monitor.notify.digest import mailer_for, send_due_digests
 from storage.db import open_database
 from storage.terms import Frequency, utcnow
@@ -18,9 +21,11 @@ from storage.terms import Frequency, utcnow
 log = logging.getLogger("pqwatch.run")
 
 
-def crawl_job(source: str) -> dict[str, int]:
-    """Crawl one configured source in a subprocess, detect changes, send immediate digests."""
-    settings = load_settings()
+def crawl_job(source: str, db_url: str | None = None, config_file: str | None = None) -> dict[str, int]:
+    """Crawl one configured source in a subprocess, detect changes, send immediate digests.
+
+    `db_url` and `config_file` (the daemon's) win over the environment, as the flags do."""
+    settings = load_settings(db_url=db_url, config_file=config_file)
     sessions = open_database(settings.db_url)
     options = CrawlOptions(
         delay=settings.download_delay,
@@ -28,22 +33,24 @@ def crawl_job(source: str) -> dict[str, int]:
         retry_base_delay=settings.retry_base_delay,
         timeout=settings.download_timeout,
         full_verify_days=settings.full_verify_days,
+        log_times=True,  # its lines land in the daemon's log, among the daemon's timed ones
     )
     spider, args = configured_crawls(settings, utcnow().date())[source]
     try:
-        result = run_crawl(sessions, settings.db_url, spider, args, options)
+        result = recorded_crawl(sessions, settings.db_url, source, spider, args, options, SCHEDULE)
     except HostBusy as error:  # another crawl of the host (a manual one, another scheduler) runs
         log.error("crawl %s: %s", source, error)
         return {"errors": 1}
-    log.info("crawl %s: %s", source, summary_line(result))
+    (log.error if result.failed else log.info)("crawl %s: %s", source, summary_line(result))
     if result.events:
-        digest_job(Frequency.IMMEDIATE)
+        digest_job(Frequency.IMMEDIATE, settings.db_url, str(settings.config_file))
     return result.counts
 
 
-def digest_job(frequency: str) -> None:
-    """Send every digest of one frequency ("immediate", "daily", "weekly") that is due now."""
-    settings = load_settings()
+def digest_job(frequency: str, db_url: str | None = None, config_file: str | None = None) -> None:
+    """Send every digest of one frequency ("immediate", "daily", "weekly") that is due now, with
+    the daemon's `db_url` and `config_file` when given."""
+    settings = load_settings(db_url=db_url, config_file=config_file)
     sessions = open_database(settings.db_url)
     frequency = Frequency(frequency)
     run = send_due_digests(sessions, mailer_for(settings, sessions), utcnow(), frequency=frequency)

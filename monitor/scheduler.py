@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from monitor import jobs
 from monitor.config import Settings
+from monitor.crawl.record import last_starts
 from monitor.notify.digest import LONDON
 from storage.db import create_db_engine, open_database
 from storage.terms import Frequency
@@ -55,28 +56,46 @@ def build_scheduler(settings: Settings, kind: type[BaseScheduler] = BlockingSche
         timezone=LONDON,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
     )
+    recent = last_starts(open_database(settings.db_url))
+    now = datetime.now(LONDON)
     for source, schedule in schedules(settings).items():
+        trigger = CronTrigger.from_crontab(schedule, timezone=LONDON)
+        # A scheduler just started crawls at once, then on schedule: an operator sees it work;
+        # but a source that ran since its trigger's previous fire time (a restart) waits for
+        # its next one.
+        first = {} if ran_this_interval(trigger, recent.get(source), now) else {"next_run_time": now}
         scheduler.add_job(
             jobs.crawl_job,
-            CronTrigger.from_crontab(schedule, timezone=LONDON),
-            args=[source],
+            trigger,
+            # Why the database and config as arguments: a job runs in the daemon long after it
+            # started, and must use exactly the --db and --config it was started with.
+            args=[source, settings.db_url, str(settings.config_file)],
             id=f"crawl:{source}",
             name=f"crawl {source}",
             replace_existing=True,
-            # A scheduler just started crawls at once, then on schedule: an operator sees it work.
-            next_run_time=datetime.now(LONDON),
+            **first,
         )
     for frequency in Frequency:
         scheduler.add_job(
             jobs.digest_job,
             IntervalTrigger(minutes=DIGEST_TICK_MINUTES),
-            args=[frequency.value],  # a plain str: the job store pickles the arguments
+            # Plain strs: the job store pickles the arguments.
+            args=[frequency.value, settings.db_url, str(settings.config_file)],
             id=f"digest:{frequency}",
             name=f"digest {frequency}",
             replace_existing=True,
             next_run_time=datetime.now(LONDON),
         )
     return scheduler
+
+
+def ran_this_interval(trigger: CronTrigger, last_start: datetime | None, now: datetime) -> bool:
+    """Whether a run started at `last_start` (naive UTC) is after the trigger's previous fire
+    time: its next fire time after that start is still to come."""
+    if last_start is None:
+        return False
+    after = trigger.get_next_fire_time(None, last_start.replace(tzinfo=UTC).astimezone(LONDON))
+    return after is not None and after > now
 
 
 def schedules(settings: Settings) -> dict[str, str]:
@@ -178,9 +197,18 @@ def run_daemon(settings: Settings) -> int:
     with leader_lock(settings.db_url) as still_held:
         scheduler = build_scheduler(settings)
 
+        signals: list[int] = []
+
         def stop(signum: int, _frame: object) -> None:
-            log.warning("signal %d: stopping after the running jobs finish", signum)
-            scheduler.shutdown(wait=False)
+            signals.append(signum)
+            if len(signals) == 1:
+                log.warning("signal %d: stopping after the running jobs finish", signum)
+                scheduler.shutdown(wait=False)
+                return
+            # A second SIGTERM or Ctrl-C: the operator will not wait; the crawls end now, their
+            # jobs see them gone and return, and the daemon stops (no orphan crawl process).
+            killed = jobs.stop_running_crawls()
+            log.warning("signal %d again: killed %d running crawl processes", signum, killed)
 
         def fence(reason: str) -> None:
             # Why at once and hard: another scheduler may hold the lock already, so no job of this
@@ -192,6 +220,7 @@ def run_daemon(settings: Settings) -> int:
             os._exit(LOCK_LOST_STATUS)
 
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)  # Ctrl-C alike: no KeyboardInterrupt traceback
         log.warning("pqwatch scheduler running: %s", ", ".join(j.name for j in scheduler.get_jobs()))
         watch = LockWatch(still_held, fence).start()
         try:
@@ -199,9 +228,26 @@ def run_daemon(settings: Settings) -> int:
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
+            _wait_for_running_jobs(scheduler)
             watch.stop()
     log.warning("pqwatch scheduler stopped")
     return 0
+
+
+def _wait_for_running_jobs(scheduler: BaseScheduler) -> None:
+    """Wait until every job the scheduler started has returned, so "stopped" is logged last.
+
+    Why the executor's threads: shutdown(wait=False) (what a signal handler may call) leaves
+    them running; joined in short steps, the main thread still runs a second signal's handler."""
+    try:
+        executor = scheduler._lookup_executor("default")
+    except KeyError:  # never started: no job ran
+        return
+    pool = getattr(executor, "_pool", None)
+    threads = list(getattr(pool, "_threads", ()))
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(0.2)
 
 
 def _sqlalchemy_url(db_url: str) -> str:

@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -60,9 +61,29 @@ def crawl_settings(
     return settings
 
 
+# The log format of a crawl process started with --log-times (the daemon's, monitor.cli.commands).
+TIMED_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class OneLineRobotsErrors(logging.Filter):
+    """Turn Scrapy's robots.txt download error (a traceback per host) into one line naming the
+    host and why: an unreachable host is an operator's fact, not a programming error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drop it."""
+        if record.exc_info and isinstance(record.args, dict) and "request" in record.args:
+            request, error = record.args["request"], record.args.get("f_exception")
+            host = urlsplit(getattr(request, "url", "")).netloc or "?"
+            record.msg, record.args = "%s: could not fetch robots.txt: %s", (host, error)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> dict[str, int]:
     """Run one spider to the end and return its pqwatch counts."""
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(OneLineRobotsErrors())
     # Why: Scrapy imports every spider module at start-up; this crawl needs its own only.
     settings.set("SPIDER_MODULES", [SPIDERS[spider].module], priority="cmdline")
     process = CrawlerProcess(settings)
@@ -92,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--progress-position", type=int, default=0, help="this process's bar, from 0")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--log-times", action="store_true", help="start every log line with its time")
     parser.add_argument("--counts-file", type=Path, required=True)
     parser.add_argument(
         "--wait-for-go", action="store_true", help="load everything, then wait for a line 'go' on stdin"
@@ -113,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         args.timeout,
     )
     settings.set("PQWATCH_PROGRESS_POSITION", args.progress_position, priority="cmdline")
+    if args.log_times:
+        settings.set("LOG_FORMAT", TIMED_LOG_FORMAT, priority="cmdline")
+        settings.set("LOG_DATEFORMAT", LOG_DATE_FORMAT, priority="cmdline")
     counts = run_crawl(args.spider, json.loads(args.args), settings)
     args.counts_file.write_text(json.dumps(counts))
     return 1 if counts["errors"] else 0

@@ -24,7 +24,7 @@ ROOMS: dict[str, set[str]] = {
     "crawl": {"config", "changes"},
     "jobs": {"config", "crawl", "notify"},
     "demo": {"crawl", "queries"},
-    "scheduler": {"config", "jobs", "notify"},
+    "scheduler": {"config", "crawl", "jobs", "notify"},
     "web": {"config", "changes", "queries", "notify"},
     "cli": {"config", "changes", "queries", "notify", "crawl", "jobs", "demo", "scheduler", "web"},
 }

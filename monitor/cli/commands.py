@@ -24,6 +24,10 @@ from storage.errors import DatabaseError
 
 __all__ = ["UsageError", "build_parser", "main"]
 
+# "2026-12-03 07:40:01 INFO pqwatch.run: ...": the format of `pqwatch run` and its crawl processes.
+TIMED_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, as every pqwatch error is."""
@@ -52,8 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input, 1 for a failed crawl)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The daemon's log is read later, so every line of it carries its time (TIMED_LOG_FORMAT).
+    timed = getattr(args, "run", None) is not None and args.run.__name__ == "cmd_run"
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format=TIMED_LOG_FORMAT if timed else "%(levelname)s %(name)s: %(message)s",
+        datefmt=LOG_DATE_FORMAT,
     )
     try:
         settings = load_settings(db_url=args.db, config_file=args.config)

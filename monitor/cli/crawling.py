@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from datetime import date
 from typing import Any
@@ -14,7 +13,8 @@ from monitor.cli.base import HOUSES, UsageError
 from monitor.config import Settings, check_http_url
 from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill
 from monitor.crawl.processes import HostBusy
-from monitor.crawl.runner import CrawlOptions, run_crawl, summary_line
+from monitor.crawl.record import MANUAL, recorded_crawl
+from monitor.crawl.runner import CrawlOptions, summary_line
 from spiders.registry import SPIDERS
 from spiders.sources.api.windows import DATE_KINDS, Window, routine_windows, window
 from storage.terms import utcnow
@@ -86,8 +86,14 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     )
     if options.delay < 0 or options.concurrency < 1:
         raise UsageError("--delay must be at least 0 and --concurrency at least 1")
+    if args.max_pages < 0:
+        raise UsageError("--max-pages must be at least 0 (0: every listing page)")
+    configured = configured_crawls(settings, utcnow().date())
     if args.source is not None and args.source not in SPIDERS:
-        raise UsageError(f"unknown source {args.source!r} (known: {', '.join(SPIDERS)})")
+        if args.source not in configured:
+            known = ", ".join(dict.fromkeys([*SPIDERS, *configured]))
+            raise UsageError(f"unknown source {args.source!r} (known: {known})")
+        return _crawl_named(args, settings, options, args.source, configured[args.source])
     if bool(args.url) != (args.source == "pages"):
         raise UsageError("crawl pages needs --url URL, and --url needs the source pages")
     if args.url:
@@ -126,18 +132,19 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
 
         opened = open_database(settings.db_url)
         return 0 if run_backfill(opened, settings.db_url, parliament, start, end, options) else 1
-    jobs: list[tuple[str, dict[str, Any]]] = []
+    # (source name, spider, arguments): the name is what summaries and crawl_runs call it.
+    jobs: list[tuple[str, str, dict[str, Any]]] = []
     if args.source == "blog":
         blog: dict[str, Any] = {"start_urls": args.start_url, "max_listing_pages": args.max_pages}
         if args.full:
             blog["full"] = True
-        jobs.append(("blog", blog))
+        jobs.append((_blog_name(settings, args.start_url), "blog", blog))
     if args.source == "pages":
-        jobs.append(("pages", {"urls": args.url}))
+        jobs.append(("pages", "pages", {"urls": args.url}))
     if args.source == "parliament":
-        jobs.append(("parliament", parliament))
+        jobs.append(("parliament", "parliament", parliament))
     if args.source is None:
-        jobs += list(configured_crawls(settings, utcnow().date()).values())
+        jobs += [(name, spider, spider_args) for name, (spider, spider_args) in configured.items()]
     # One crawl opens the database while its crawl processes start; several share it, opened first.
     sessions = None
     if len(jobs) > 1:
@@ -145,16 +152,50 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
 
         sessions = open_database(settings.db_url)
     failed = False
-    for spider, spider_args in jobs:
+    for name, spider, spider_args in jobs:
         try:
-            result = run_crawl(sessions, settings.db_url, spider, spider_args, options)
+            result = recorded_crawl(sessions, settings.db_url, name, spider, spider_args, options, MANUAL)
         except HostBusy as error:  # the crawl could not do its job: 1, not the 2 of bad input
-            print(f"{spider}: crawl failed: {error}")
+            print(f"{name}: crawl failed: {error}")
             failed = True
             continue
-        print(f"{spider}: {summary_line(result)}")
+        print(f"{name}: {summary_line(result)}")
         failed = failed or result.failed
     return 1 if failed else 0
+
+
+def _crawl_named(
+    args: argparse.Namespace,
+    settings: Settings,
+    options: CrawlOptions,
+    name: str,
+    crawl: tuple[str, dict[str, Any]],
+) -> int:
+    """Crawl one source of the config by its name ([[blog]] name, default its host)."""
+    given = [flag for flag, value in (("--start-url", args.start_url), ("--url", args.url)) if value]
+    if given or args.backfill or _windows(args) or args.full:
+        raise UsageError(
+            f"{name} is a configured source: crawl it as configured (no {' '.join(given) or 'options'})"
+        )
+    spider, spider_args = crawl
+    if args.max_pages and "max_listing_pages" in spider_args:
+        spider_args = {**spider_args, "max_listing_pages": args.max_pages}
+    try:
+        result = recorded_crawl(None, settings.db_url, name, spider, spider_args, options, MANUAL)
+    except HostBusy as error:
+        print(f"{name}: crawl failed: {error}")
+        return 1
+    print(f"{name}: {summary_line(result)}")
+    return 1 if result.failed else 0
+
+
+def _blog_name(settings: Settings, start_urls: list[str]) -> str:
+    """The name of a blog crawled by --start-url: the configured blog with the same start URLs,
+    else the host of the first."""
+    for blog in settings.blogs:
+        if list(blog.start_urls) == list(start_urls):
+            return blog.name
+    return urlsplit(start_urls[0]).hostname or start_urls[0]
 
 
 # The hosts `crawl pages --url` reads without --any-host (path prefix "" means any path).
@@ -202,10 +243,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.scheduler import LockHeld, run_daemon
 
     logging.getLogger("pqwatch").setLevel(logging.INFO)
-    # Why: each job reads its settings afresh (the job store keeps only names), so --db and
-    # --config must reach them, and the crawl processes they start, through the environment.
-    os.environ["PQWATCH_DB_URL"] = settings.db_url
-    os.environ["PQWATCH_CONFIG"] = str(settings.config_file)
+    # The jobs get --db and --config as their arguments (monitor.scheduler.build_scheduler), and
+    # the crawl processes their --db on the command line: nothing goes through the environment.
     try:
         return run_daemon(settings)
     except LockHeld as error:

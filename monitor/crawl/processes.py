@@ -57,6 +57,8 @@ class CrawlOptions:
     host_lock_wait: float = 60.0
     # A blog crawl re-reads every post this often (PQWATCH_FULL_VERIFY_DAYS, from the settings).
     full_verify_days: float = 7.0
+    # Every log line of the crawl process starts with its time (the daemon's log, `pqwatch run`).
+    log_times: bool = False
 
 
 class HostBusy(DatabaseError):
@@ -222,6 +224,8 @@ def _crawl_command(
         command.append("--progress")
     if options.verbose:
         command.append("--verbose")
+    if options.log_times:
+        command.append("--log-times")
     return command
 
 

@@ -51,7 +51,7 @@ def test_a_crawl_that_changes_30_percent_is_held_until_released(db_url, capfd):
         assert main(crawl_args) == 1
         out = capfd.readouterr().out.strip().splitlines()
     assert out[-1] == (
-        "blog: crawl held 3 changes to 10 answers of 127.0.0.1 (30%, threshold 20%):"
+        "127.0.0.1: crawl held 3 changes to 10 answers of 127.0.0.1 (30%, threshold 20%):"
         " pqwatch held release 1 or pqwatch held discard 1"
     )
     events = _json(capfd, ["--db", db_url, "changes", "--format", "json"])

@@ -61,7 +61,7 @@ def test_a_crawl_that_cannot_get_its_host_fails_with_one_line(db_url, site, capf
     assert status == 1  # the crawl could not do its job; 2 is for bad input
     assert site.requests == []
     assert out.splitlines() == [
-        "blog: crawl failed: another crawl of 127.0.0.1 is running; gave up after 0.3 s"
+        "127.0.0.1: crawl failed: another crawl of 127.0.0.1 is running; gave up after 0.3 s"
     ]
 
 

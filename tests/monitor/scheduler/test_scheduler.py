@@ -28,13 +28,15 @@ def started(db_url: str) -> BackgroundScheduler:
 def test_the_jobs_are_the_plain_functions_of_monitor_jobs(db_url):
     open_database(db_url)
     scheduler = started(db_url)
+    config = str(load_settings(db_url=db_url).config_file)
     try:
         refs = {job.id: (job.func_ref, job.args) for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    assert refs["crawl:parliament"] == ("monitor.jobs:crawl_job", ("parliament",))
-    assert refs["digest:weekly"] == ("monitor.jobs:digest_job", ("weekly",))
-    assert type(refs["digest:weekly"][1][0]) is str  # a plain str is pickled, not an enum
+    # Each job carries the daemon's database and config: it never re-reads them from elsewhere.
+    assert refs["crawl:parliament"] == ("monitor.jobs:crawl_job", ("parliament", db_url, config))
+    assert refs["digest:weekly"] == ("monitor.jobs:digest_job", ("weekly", db_url, config))
+    assert all(type(arg) is str for arg in refs["digest:weekly"][1])  # plain strs are pickled
 
 
 def test_a_job_store_of_the_old_layout_is_replaced_and_its_orphans_dropped_unrun(db_url):
