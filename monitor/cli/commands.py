@@ -56,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input, 1 for a failed crawl)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    # The daemon's log is read later, so every line of it carries its time (TIMED_LOG_FORMAT).
-    timed = getattr(args, "run", None) is not None and args.run.__name__ == "cmd_run"
+    # The daemon's and the web server's logs are read later, so every line carries its time.
+    timed = getattr(args, "run", None) is not None and args.run.__name__ in ("cmd_run", "cmd_serve")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format=TIMED_LOG_FORMAT if timed else "%(levelname)s %(name)s: %(message)s",

@@ -529,8 +529,11 @@ def change_events(
     kinds: Iterable[ChangeKind] = (),
     house: str | None = None,
     department: str | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
 ) -> Iterator[ChangeView]:
-    """Yield change events oldest first: detected at or after `since` (UTC), or with an id
+    """Yield change events oldest first (or `newest_first`, at most `limit` of them): detected
+    at or after `since` (UTC), or with an id
     above `after_id`; narrowed in SQL to events detected before `until`, of one UIN, of the given
     `kinds`, of one house, and of questions some copy places in `department` (case-insensitive).
 
@@ -565,7 +568,15 @@ def change_events(
                 )
             )
         )
-    rows = session.execute(query.order_by(ChangeEvent.detected_at, ChangeEvent.id))
+    order = (
+        (ChangeEvent.detected_at.desc(), ChangeEvent.id.desc())
+        if newest_first
+        else (
+            ChangeEvent.detected_at,
+            ChangeEvent.id,
+        )
+    )
+    rows = session.execute(query.order_by(*order).limit(limit))
     for event, question, hold_state in rows:
         yield ChangeView(
             id=event.id,

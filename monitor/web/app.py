@@ -5,6 +5,7 @@ health check. The routes are in `subscribing` (confirm, unsubscribe, manage) and
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from monitor.changes.diff import render_diff_html
 from monitor.config import Settings
 from monitor.notify.digest import ensure_secret
 from monitor.notify.errors import SubscriptionError
@@ -55,6 +57,7 @@ def create_app(
     # Why: every stored text is scraped, so escape whatever a template's name ends with.
     app.jinja_env.autoescape = True
     app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters["diff_html"] = render_diff_html
     app.extensions["pqwatch"] = WebContext(sessions, secret_key, base_url.rstrip("/"), clock)
     app.register_blueprint(web)
     app.register_error_handler(SubscriptionError, _bad_link)
@@ -64,17 +67,70 @@ def create_app(
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve the web app with waitress until interrupted."""
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    announce: Callable[[str, str], None] | None = None,
+) -> None:
+    """Serve the web app with waitress until interrupted, logging every request; `announce` is
+    told the address it listens on once it does (OSError when it cannot: a port in use)."""
     sessions = open_database(settings.db_url)
     secret = ensure_secret(sessions, settings.secret_key)
     app = create_app(sessions, secret, settings.base_url)
-    log.info("serving %s on http://%s:%d", settings.base_url, host, port)
-    server = create_server(app, host, port)
+    server = create_server(RequestLog(app), host, port)
+    url = f"http://{_host_in_url(host)}:{server.effective_port}/"
+    if announce is not None:
+        announce(url, settings.base_url)
+    else:
+        log.info("serving %s (public address %s)", url, settings.base_url)
     try:
         server.run()
     finally:
         server.close()
+
+
+def _host_in_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+# The pages reached by a signed link: their last path segment is a secret, never logged.
+TOKEN_PATHS = ("/confirm/", "/unsubscribe/", "/manage/")
+
+
+class RequestLog:
+    """WSGI middleware logging one line per request: method, path, status, milliseconds."""
+
+    def __init__(self, app: Callable[..., Any], logger: logging.Logger = log) -> None:
+        self.app, self.log = app, logger
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Serve the request, logging it when its status is known."""
+        started = time.perf_counter()
+        status: list[str] = []
+
+        def start(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(code.split(" ", 1)[0])
+            return start_response(code, headers, exc_info)
+
+        try:
+            return self.app(environ, start)
+        finally:
+            self.log.info(
+                "%s %s %s %.1f ms",
+                environ.get("REQUEST_METHOD", "?"),
+                shown_path(environ.get("PATH_INFO", "")),
+                status[-1] if status else "-",
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def shown_path(path: str) -> str:
+    """A request path as the log shows it: a signed link's token cut to "…"."""
+    for prefix in TOKEN_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path[:200]
 
 
 # Why: idle or half-open connections must not starve the server. An idle channel is closed after
@@ -90,7 +146,7 @@ SERVER_OPTIONS: dict[str, Any] = {
 }
 
 
-def create_server(app: Flask, host: str, port: int, **overrides: object) -> Any:
+def create_server(app: Callable[..., Any], host: str, port: int, **overrides: object) -> Any:
     """A waitress server for the app with the connection bounds of SERVER_OPTIONS (overridable)."""
     options = {**SERVER_OPTIONS, **overrides}
     return waitress.create_server(app, host=host, port=port, **options)

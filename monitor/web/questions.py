@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote, urlsplit
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from sqlalchemy.orm import Session
 
-from monitor.changes.diff import Diff, word_diff
-from monitor.queries.views import QuestionHistory, VersionView, iso, question_history, utc_text
+from monitor.changes.diff import Diff, render_diff_html, word_diff
+from monitor.queries.views import (
+    ChangeView,
+    QuestionHistory,
+    VersionView,
+    change_events,
+    iso,
+    question_history,
+    utc_text,
+)
 from monitor.web.base import safe_href, transaction, web
-from storage.terms import House, VersionStatus
+from storage.terms import House, SourceKind, VersionStatus
 
 TEXT_FIELDS = {"question_text": "Question", "answer_text": "Answer"}
 
@@ -35,11 +46,22 @@ DETAIL_FIELDS = {
 }
 
 
+# What a reader calls each kind of source, in a version's heading.
+SOURCE_NAMES = {
+    SourceKind.API: "Official record (Written Questions API)",
+    SourceKind.HTML: "Official record (questions-statements.parliament.uk)",
+    SourceKind.HANSARD: "Official record (historic Hansard)",
+    SourceKind.BLOG: "Blog copy",
+}
+
+
 @dataclass(frozen=True)
 class VersionRow:
     """One version of a question on its page, with what changed since the source's previous one."""
 
     seq: int
+    title: str  # "Blog copy on www.davidalton.net, version 2"
+    read_at: str  # "3 Dec 2026, 07:40 UTC"
     source_kind: str
     source_url: str
     source_href: str | None
@@ -53,13 +75,26 @@ class VersionRow:
 
 
 @dataclass(frozen=True)
+class SideBySide:
+    """Where a blog copy disagrees with the official record: the two texts, marked up."""
+
+    label: str  # "Answer"
+    source: str  # the blog copy's host
+    official: Markup  # the record's text, with what the copy lacks marked as deleted
+    copy: Markup  # the copy's text, with what it adds marked as inserted
+
+
+@dataclass(frozen=True)
 class QuestionPage:
     """One question on its page: who asked it where, and its versions as rows, newest first."""
 
     house: str
     uin: str
     date_tabled: str | None  # YYYY-MM-DD
+    tabled_text: str  # "5 January 2024"
+    heading: str | None  # the latest present version's heading
     rows: tuple[VersionRow, ...]
+    disagreements: tuple[SideBySide, ...]
 
 
 @web.get("/questions/<house>/<uin>")
@@ -75,17 +110,113 @@ def question_page(house: str, uin: str) -> ResponseReturnValue:
     if not found:
         abort(404, description=f"No written question {uin} of the {chamber.value} is stored.")
     pages = [question_page_of(question) for question in found]
-    return render_template("question.html", questions=pages, house=chamber.value, uin=found[0].uin)
+    title = next((page.heading for page in pages if page.heading), None) if len(pages) == 1 else None
+    return render_template(
+        "question.html",
+        questions=pages,
+        house=chamber.value,
+        uin=found[0].uin,
+        title=title or f"{chamber.value} written question {found[0].uin}",
+    )
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One change on the front page."""
+
+    house: str
+    uin: str
+    href: str
+    label: str  # "Answer text changed"
+    when: str  # "3 Dec 2026, 07:40 UTC"
+    summary: str | None  # the new text, shortened, or "old → new"
+
+
+@web.get("/")
+def index_page() -> ResponseReturnValue:
+    """The front page: the most recent changes, newest first, each linking to its question."""
+    with transaction() as session:
+        changes = [index_row(change) for change in recent_changes(session, INDEX_CHANGES)]
+    return render_template("index.html", title="Recent changes", changes=changes)
+
+
+INDEX_CHANGES = 50
+SUMMARY_CHARS = 200
+
+
+def recent_changes(session: Session, limit: int) -> list[ChangeView]:
+    """The `limit` most recent change events that digests may carry, newest first."""
+    return list(change_events(session, newest_first=True, limit=limit))
+
+
+def index_row(change: ChangeView) -> IndexRow:
+    """A change as the front page lists it."""
+    if change.field in TEXT_FIELDS or change.old is None:
+        text = change.new or ""
+        summary = text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
+    else:
+        summary = f"{change.old} → {change.new or '—'}"
+    return IndexRow(
+        house=change.house.value,
+        uin=change.uin,
+        href=question_href(change.house.value, change.uin, change.date_tabled),
+        label=change.kind.value.replace("_", " ").capitalize(),
+        when=f"{change.detected_at.day} {change.detected_at:%b %Y, %H:%M} UTC",
+        summary=summary or None,
+    )
+
+
+def question_href(house: str, uin: str, tabled: date | None = None) -> str:
+    """The path of a question's page (with its tabled date when given: one UIN, two sessions)."""
+    path = f"/questions/{quote(house.lower())}/{quote(uin)}"
+    return f"{path}?tabled={tabled.isoformat()}" if tabled else path
+
+
+def long_date(value: date | None) -> str:
+    """A date as a reader writes it: "5 January 2024"."""
+    return f"{value.day} {value:%B %Y}" if value else "an unknown date"
 
 
 def question_page_of(question: QuestionHistory) -> QuestionPage:
     """A question as its page shows it."""
+    latest = _latest_present(question.versions)
     return QuestionPage(
         house=question.house.value,
         uin=question.uin,
         date_tabled=iso(question.date_tabled),
+        tabled_text=long_date(question.date_tabled),
+        heading=next((v.heading for v in reversed(latest.values()) if v.heading), None),
         rows=tuple(version_rows(question.versions)),
+        disagreements=tuple(disagreements(latest)),
     )
+
+
+def _latest_present(versions: Iterable[VersionView]) -> dict[str, VersionView]:
+    """Each source's latest version, by source URL, if that version shows the question."""
+    latest: dict[str, VersionView] = {}
+    for version in versions:
+        latest[version.source_url] = version
+    return {url: v for url, v in latest.items() if v.status == VersionStatus.PRESENT}
+
+
+def disagreements(latest: Mapping[str, VersionView]) -> Iterator[SideBySide]:
+    """Where a blog copy's latest text differs from the official record's latest: side by side."""
+    official = [v for v in latest.values() if v.source_kind != SourceKind.BLOG]
+    if not official:
+        return
+    record = max(official, key=lambda v: v.observed_at)
+    for copy in (v for v in latest.values() if v.source_kind == SourceKind.BLOG):
+        for name, label in TEXT_FIELDS.items():
+            old, new = getattr(record, name), getattr(copy, name)
+            if not old or not new or old == new:
+                continue
+            diff = word_diff(old, new)
+            yield SideBySide(
+                label=label,
+                source=urlsplit(copy.source_url).hostname or copy.source_url,
+                official=render_diff_html([[op, text] for op, text in diff if op != "+"]),
+                copy=render_diff_html([[op, text] for op, text in diff if op != "-"]),
+            )
 
 
 def _tabled_arg(raw: str | None) -> date | None:
@@ -116,6 +247,8 @@ def _row(version: VersionView, before: VersionView | None) -> VersionRow:
     compare_with = before if present else None
     return VersionRow(
         seq=version.seq,
+        title=version_title(version),
+        read_at=f"{version.observed_at.day} {version.observed_at:%b %Y, %H:%M} UTC",
         source_kind=version.source_kind.value,
         source_url=version.source_url,
         source_href=safe_href(version.source_url),
@@ -127,6 +260,14 @@ def _row(version: VersionView, before: VersionView | None) -> VersionRow:
         attachments=_attachments(version),
         previous_seq=compare_with.seq if compare_with else None,
     )
+
+
+def version_title(version: VersionView) -> str:
+    """A version's heading: which source it is (a blog copy by its host), and which version."""
+    name = SOURCE_NAMES.get(version.source_kind, str(version.source_kind))
+    if version.source_kind == SourceKind.BLOG:
+        name = f"{name} on {urlsplit(version.source_url).hostname or version.source_url}"
+    return f"{name}, version {version.seq}"
 
 
 def _texts(

@@ -292,15 +292,16 @@ def test_the_question_page_shows_every_source_newest_first_with_a_word_diff(site
 
     reply = site.get("/questions/Lords/HL2472")
     assert reply.status == 200
-    headings = re.findall(r"<h2>(\w+) v(\d+) · ([^<]+)</h2>", reply.body)
+    headings = re.findall(r"<h2>([^<]+), version (\d+)</h2>\s*<p class=\"muted\">Read ([^·]+) ·", reply.body)
     assert headings == [
-        ("blog", "2", "2026-11-03T09:00:00Z"),
-        ("api", "1", "2026-11-02T09:00:00Z"),
-        ("blog", "1", "2026-11-01T09:00:00Z"),
+        ("Blog copy on blog.example", "2", "3 Nov 2026, 09:00 UTC"),
+        ("Official record (Written Questions API)", "1", "2 Nov 2026, 09:00 UTC"),
+        ("Blog copy on blog.example", "1", "1 Nov 2026, 09:00 UTC"),
     ]
-    assert re.search(r"<del>[^<]*shortly\.[^<]*</del>", reply.body)
-    assert re.search(r"<ins>[^<]*1 October\.[^<]*</ins>", reply.body)
-    assert reply.body.count("<ins>") == 1  # the api copy is not compared with the blog's
+    versions = reply.body[reply.body.index('<article class="version">') :]
+    assert re.search(r"<del>[^<]*shortly\.[^<]*</del>", versions)
+    assert re.search(r"<ins>[^<]*1 October\.[^<]*</ins>", versions)
+    assert versions.count("<ins>") == 1  # the api copy is not compared with the blog's
     assert f'<a href="{BLOG}"' in reply.body
 
 
