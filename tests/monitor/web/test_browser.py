@@ -1,0 +1,146 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven by Playwright. A reader opens
+the front page, follows a change to its question, reads the two sources side by side, and the
+pages fit a 390 px wide phone screen. Screenshots of each page at 1280 and 390 px go to
+tests/artifacts/ (CI keeps them)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.changes.detect import detect_changes
+from monitor.web.app import create_app
+from spiders.records import AnswerRecord
+from storage.record import record_page
+from tests.support.web import NOW, WEB_SECRET, serve_in_thread
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+WIDTHS = (1280, 390)
+ANSWER = AnswerRecord(
+    house="Lords",
+    uin="HL2472",
+    date_tabled=date(2021, 9, 7),
+    heading="Hikvision: Surveillance",
+    question_text="To ask His Majesty's Government whether they have met the Information Commissioner.",
+    answer_text="I will be meeting the Commissioner shortly. Officials continue to review the figures.",
+    answering_member="Baroness Williams of Trafford",
+    answering_body="Home Office",
+    date_answered=date(2021, 9, 21),
+)
+API = "https://questions-statements-api.parliament.uk/api/writtenquestions/questions/1"
+BLOG = "https://www.davidalton.net/2021/09/21/hikvision-and-the-very-long-address-of-a-blog-post-about-it/"
+
+
+def chromium_path() -> str:
+    """Debian's Chromium: .ci/run installs it; without it this test fails, never skips."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "Chromium is not installed: apt-get install chromium (as .ci/run does)"
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module's tests."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def site(sessions: sessionmaker[Session]) -> Iterator[str]:
+    """The app over a database where the record answered, then a blog copy said otherwise."""
+    stored = [
+        ("api", API, ANSWER, datetime(2026, 11, 1, 9)),
+        (
+            "blog",
+            BLOG,
+            replace(ANSWER, answer_text=ANSWER.answer_text.replace("shortly", "next week")),
+            datetime(2026, 11, 2, 9),
+        ),
+        (
+            "api",
+            API.replace("/1", "/2"),
+            replace(ANSWER, date_tabled=date(2024, 1, 5), heading="Prisons"),
+            datetime(2026, 11, 3, 9),
+        ),
+    ]
+    for kind, url, answer, at in stored:
+        with sessions.begin() as session:
+            record_page(session, source_kind=kind, url=url, answers=[answer], observed_at=at)
+        with sessions.begin() as session:
+            detect_changes(session, now=at)
+    app = create_app(sessions, WEB_SECRET, "https://pqwatch.example", clock=lambda: NOW)
+    with serve_in_thread(app) as url:
+        yield url
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the whole page as tests/artifacts/<name>-<width>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+
+
+def fits(page: Page) -> bool:
+    """Whether the page needs no horizontal scrolling at its viewport's width."""
+    return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reader_opens_a_change_and_reads_the_record_beside_the_blog_copy(
+    browser: Browser, site: str, width: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800}, java_script_enabled=False)
+    page.goto(site + "/")
+    assert page.title() == "Recent changes · pqwatch"
+    assert page.locator("main ol.changes li").count() >= 2
+    assert fits(page)
+    screenshot(page, "index")
+
+    page.locator("main ol.changes li a", has_text="HL2472").first.click()
+    page.wait_for_load_state()
+    assert "/questions/lords/HL2472" in page.url
+    assert page.title() in ("Hikvision: Surveillance · pqwatch", "Prisons · pqwatch")
+
+    page.goto(site + "/questions/lords/HL2472")
+    assert page.title() == "Lords written question HL2472 · pqwatch"  # two sessions: no one heading
+    assert page.locator("section.question").count() == 2
+    assert page.locator("p.note").inner_text().startswith("2 different questions carry the UIN HL2472")
+    side = page.locator("section.disagree").first
+    assert side.locator("del").first.inner_text() == "shortly."
+    assert side.locator("ins").first.inner_text() == "next week."
+    columns = side.locator(".columns > div")
+    left, right = columns.nth(0).bounding_box(), columns.nth(1).bounding_box()
+    assert left and right
+    if width >= 1000:
+        assert left["y"] == right["y"] and left["x"] < right["x"]  # side by side
+    else:
+        assert right["y"] > left["y"]  # stacked on a phone
+    assert fits(page)
+    label = page.locator("form.follow label").first
+    assert label.inner_text() == "Your e-mail address"
+    assert page.locator("form.follow input[type=email]").first.get_attribute("required") is not None
+    screenshot(page, "question")
+
+
+def test_the_pages_are_usable_by_keyboard(browser: Browser, site: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(site + "/questions/lords/HL2472?tabled=2021-09-07")
+    assert page.locator("header").count() == 1 and page.locator("main").count() == 1
+    assert page.evaluate("document.documentElement.lang") == "en-GB"
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "email":
+            break
+    else:
+        raise AssertionError("the follow form's e-mail field cannot be reached by Tab")
+    page.keyboard.type("reader@example.org")
+    assert page.locator("form.follow input[type=email]").input_value() == "reader@example.org"
