@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -282,7 +283,7 @@ class ListFingerprint(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-def filters_key(filters: dict[str, object] | None) -> str:
+def filters_key(filters: Mapping[str, Any] | None) -> str:
     """The digest that, with the address, keys a subscription: the same filters, the same key."""
     return hashlib.sha256(json.dumps(filters or {}, sort_keys=True).encode()).hexdigest()
 
