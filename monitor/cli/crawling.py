@@ -68,7 +68,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     held.add_argument("action", nargs="?", choices=("release", "discard"))
     held.add_argument("hold", nargs="?", type=int, metavar="N")
     held.add_argument("--format", choices=("json", "text"), default="text")
-    status = commands.add_parser("status", help="holds waiting and the last change detection")
+    status = commands.add_parser(
+        "status", help="sources, last and next runs, holds waiting, subscribers and digests due"
+    )
     status.set_defaults(run=cmd_status)
     status.add_argument("--format", choices=("json", "text"), default="text")
 
@@ -252,20 +254,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the holds waiting for a decision and when changes were last detected."""
-    import json
+    """Print every source's schedule, last and next run, the holds waiting, subscriptions by
+    state, the digests due next and when changes were last detected."""
+    from monitor.cli.status import print_status
 
-    from monitor.queries.views import monitor_status
-    from storage.db import open_database
-
-    with open_database(settings.db_url)() as session:
-        status = monitor_status(session)
-    if args.format == "json":
-        print(json.dumps(status.as_json(), ensure_ascii=False, indent=1))
-        return 0
-    for line in status.lines():
-        print(line)
-    return 0
+    return print_status(settings, args.format, utcnow())
 
 
 def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,13 +9,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from spiders.registry import rank
 from storage.models import (
     ChangeEvent,
-    DetectCursor,
     DetectedVersion,
     Hold,
     Question,
@@ -319,51 +318,6 @@ def holds(session: Session, state: HoldState | None = None) -> list[HoldView]:
         )
         for hold in session.scalars(query)
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class StatusView:
-    """What waits for the operator: held mass changes, and how far change detection has got."""
-
-    holds_waiting: tuple[HoldView, ...]
-    last_detection: datetime | None  # UTC: when detection last read a version
-    undetected_versions: int  # stored versions no detection has read yet
-
-    def as_json(self) -> dict[str, Any]:
-        """What `pqwatch status --format json` prints."""
-        return {
-            "holds_waiting": [hold.as_json() for hold in self.holds_waiting],
-            "last_detection": None if self.last_detection is None else utc_text(self.last_detection),
-            "undetected_versions": self.undetected_versions,
-        }
-
-    def lines(self) -> list[str]:
-        """What `pqwatch status` prints."""
-        last = "never" if self.last_detection is None else utc_text(self.last_detection)
-        out = [
-            f"last change detection: {last}; {self.undetected_versions} versions not yet read",
-            f"holds waiting: {len(self.holds_waiting)}",
-        ]
-        out += [
-            f"  {h.id}  {h.reason}: pqwatch held release {h.id} or pqwatch held discard {h.id}"
-            for h in self.holds_waiting
-        ]
-        return out
-
-
-def monitor_status(session: Session) -> StatusView:
-    """The holds waiting for a decision and the state of change detection."""
-    mark = session.scalar(select(DetectCursor.last_version_id).where(DetectCursor.name == "changes")) or 0
-    undetected = session.scalar(
-        select(func.count())
-        .select_from(Version)
-        .where(Version.id > mark, ~exists().where(DetectedVersion.version_id == Version.id))
-    )
-    return StatusView(
-        holds_waiting=tuple(holds(session, HoldState.HELD)),
-        last_detection=session.scalar(select(func.max(DetectedVersion.detected_at))),
-        undetected_versions=int(undetected or 0),
-    )
 
 
 @dataclass(frozen=True, slots=True)

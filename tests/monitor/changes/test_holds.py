@@ -14,7 +14,8 @@ from monitor.changes.holds import MIN_QUESTIONS, HoldError, SourceScope, decide_
 from monitor.config import ConfigError, load_settings, mass_change_threshold
 from monitor.notify.digest import Mailer, send_due_digests
 from monitor.notify.subscriptions import make_filters, subscribe
-from monitor.queries.views import change_events, holds, monitor_status
+from monitor.queries.status import monitor_status
+from monitor.queries.views import change_events, holds
 from storage.record import record_page
 from storage.terms import HoldState
 from tests.support.helpers import ANSWER

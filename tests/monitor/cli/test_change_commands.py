@@ -62,7 +62,9 @@ def test_a_crawl_that_changes_30_percent_is_held_until_released(db_url, capfd):
     [waiting] = _json(capfd, ["--db", db_url, "status", "--format", "json"])["holds_waiting"]
     assert (waiting["id"], waiting["state"], waiting["event_count"]) == (1, "held", 3)
     assert main(["--db", db_url, "status"]) == 0
-    assert "holds waiting: 1\n  1  3 changes to 10 answers of 127.0.0.1" in capfd.readouterr().out
+    assert "holds waiting: 1 (3 events held back)\n  1  3 changes to 10 answers of 127.0.0.1" in (
+        capfd.readouterr().out
+    )
     assert main(["--db", db_url, "held"]) == 0
     assert "1  held" in capfd.readouterr().out
     assert main(["--db", db_url, "held", "release", "1"]) == 0
