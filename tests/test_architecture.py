@@ -20,7 +20,7 @@ ROOMS: dict[str, set[str]] = {
     "config": set(),
     "changes": set(),
     "queries": {"changes"},
-    "notify": {"config", "queries"},
+    "notify": {"config", "changes", "queries"},
     "crawl": {"config", "changes"},
     "jobs": {"config", "crawl", "notify"},
     "demo": {"crawl", "queries"},

@@ -239,8 +239,15 @@ def _soft_count(session: Session, notice: Notice) -> int:
 
 
 def _suppress(session: Session, email: str) -> int:
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-    if subscriber is None or subscriber.status not in (SubscriberStatus.CONFIRMED, SubscriberStatus.PENDING):
-        return 0
-    subscriber.status = SubscriberStatus.SUPPRESSED
-    return 1
+    # A bounce is the address's: every live subscription of it stops (counted as one address).
+    live = list(
+        session.scalars(
+            select(Subscriber).where(
+                Subscriber.email == email,
+                Subscriber.status.in_((SubscriberStatus.CONFIRMED, SubscriberStatus.PENDING)),
+            )
+        )
+    )
+    for subscriber in live:
+        subscriber.status = SubscriberStatus.SUPPRESSED
+    return 1 if live else 0

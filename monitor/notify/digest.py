@@ -43,12 +43,19 @@ from monitor.notify.mail import (
     build_message,
     transport_from_url,
 )
-from monitor.notify.model import SECTIONS, DigestContext, DigestItem, DigestSection, RenderedMail
+from monitor.notify.model import (
+    SECTIONS,
+    DigestContext,
+    DigestItem,
+    DigestSection,
+    RenderedMail,
+    section_key,
+)
 from monitor.notify.render import render_confirmation, render_digest
-from monitor.notify.subscriptions import Filters, make_token, matches, suppress
+from monitor.notify.subscriptions import Filters, filter_labels, make_token, matches, suppress
 from monitor.queries.views import ChangeView, QuestionView, change_events, current_views
-from storage.models import CrawlState, OutboxMail, Subscriber
-from storage.terms import Frequency, MailKind, OutboxStatus, SubscriberStatus, minute_text
+from storage.models import ChangeEvent, CrawlState, OutboxMail, Subscriber, Version
+from storage.terms import ChangeKind, Frequency, MailKind, OutboxStatus, SubscriberStatus, minute_text
 from storage.terms import utcnow as utcnow  # re-exported: callers of the digest jobs take the clock here
 
 LONDON = ZoneInfo("Europe/London")
@@ -69,6 +76,7 @@ class DigestRun:
     resumed: int = 0  # mails a dead run claimed but never handed over, sent by this run
     stopped: str | None = None  # why the run stopped early (a refusal that is the server's)
     previews: list[str] = field(default_factory=list)
+    shown: list[tuple[str, RenderedMail]] = field(default_factory=list)  # (to, mail) of a dry run's --show
 
     @property
     def ok(self) -> bool:
@@ -178,12 +186,13 @@ class Mailer:
     base_url: str
     secret: str
 
-    def links(self, email: str, version: int = 0) -> tuple[str, str]:
-        """The (unsubscribe, manage) links of one subscriber at its current link version."""
+    def links(self, email: str, version: int = 0, subscription_id: int | None = None) -> tuple[str, str]:
+        """The (unsubscribe, manage) links of one subscription at its current link version: each
+        names the subscription, so it acts on that one alone."""
         base = self.base_url.rstrip("/")
         return (
-            f"{base}/unsubscribe/{make_token(self.secret, email, 'unsubscribe', version)}",
-            f"{base}/manage/{make_token(self.secret, email, 'manage', version)}",
+            f"{base}/unsubscribe/{make_token(self.secret, email, 'unsubscribe', version, subscription_id)}",
+            f"{base}/manage/{make_token(self.secret, email, 'manage', version, subscription_id)}",
         )
 
 
@@ -197,15 +206,28 @@ def mailer_for(settings: Settings, sessions: sessionmaker[Session]) -> Mailer:
     )
 
 
+RESEND_EVERY = timedelta(hours=1)  # a confirmation mail may be sent again at most once an hour
+
+
 def send_confirmation(
-    sessions: sessionmaker[Session], mailer: Mailer, subscriber_id: int, now: datetime
+    sessions: sessionmaker[Session],
+    mailer: Mailer,
+    subscriber_id: int,
+    now: datetime,
+    *,
+    resend: bool = False,
 ) -> bool:
-    """Send the one confirmation mail of a pending subscription (never twice); return if sent."""
+    """Send the one confirmation mail of a pending subscription (never twice); return if sent.
+
+    With `resend`, send it again: at most once per RESEND_EVERY (the outbox key names the hour),
+    so a form or a script asking again and again mails nobody more than that."""
     with sessions() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
             raise ValueError(f"no subscriber {subscriber_id}")
         key = f"confirm:{subscriber.created_at:%Y%m%dT%H%M%S}"
+        if resend:
+            key += f":again:{now:%Y%m%dT%H}"
         mail = _confirmation_mail(subscriber, mailer)
         email = subscriber.email
     outcome = _deliver(
@@ -216,11 +238,17 @@ def send_confirmation(
 
 def _confirmation_mail(subscriber: Subscriber, mailer: Mailer) -> RenderedMail:
     email, version = subscriber.email, subscriber.link_version
-    token = make_token(mailer.secret, email, "confirm", version)
+    token = make_token(mailer.secret, email, "confirm", version, subscriber.id)
     confirm_url = f"{mailer.base_url.rstrip('/')}/confirm/{token}"
-    unsubscribe_url, manage_url = mailer.links(email, version)
+    unsubscribe_url, _ = mailer.links(email, version, subscriber.id)
     return render_confirmation(
-        email, confirm_url, mailer.base_url, manage_url=manage_url, unsubscribe_url=unsubscribe_url
+        email,
+        confirm_url,
+        mailer.base_url,
+        frequency=subscriber.frequency,
+        send_time=subscriber.send_time,
+        filters=filter_labels(subscriber.filters),
+        unsubscribe_url=unsubscribe_url,
     )
 
 
@@ -231,8 +259,10 @@ def send_due_digests(
     *,
     frequency: str | None = None,
     dry_run: bool = False,
+    show: bool = False,
 ) -> DigestRun:
-    """Send every digest due at `now` (optionally of one frequency); a dry run sends nothing.
+    """Send every digest due at `now` (optionally of one frequency); a dry run sends nothing and
+    marks nothing (with `show`, it keeps each mail it would send in `run.shown`).
 
     First the rows a dead run left are settled (see the module's docstring), then each confirmed
     subscriber whose latest begun period has no outbox row gets the matching changes since the
@@ -244,7 +274,7 @@ def send_due_digests(
         if not dry_run:
             _settle_dead_runs(sessions, mailer, now, frequency, run)
         if not run.stopped:
-            _send_due(sessions, mailer, now, frequency, dry_run, run)
+            _send_due(sessions, mailer, now, frequency, dry_run, run, show)
     finally:
         close = getattr(mailer.transport, "close", None)
         if close is not None:
@@ -259,6 +289,7 @@ def _send_due(
     frequency: str | None,
     dry_run: bool,
     run: DigestRun,
+    show: bool = False,
 ) -> None:
     with sessions() as session:
         query = (
@@ -297,6 +328,7 @@ def _send_due(
             view.question_id: view
             for view in current_views(session, question_ids={event.question_id for event in events})
         }
+        answers = first_answers(session, events)
     # Each event with its question's current view, paired once for every subscriber's filters.
     paired = [(event, views.get(event.question_id)) for event in events]
     for subscriber, key in due:
@@ -313,13 +345,15 @@ def _send_due(
         if key == "immediate":
             key = f"immediate:{max(ids)}"
         try:
-            mail = render_digest(build_context(subscriber, key, mine, mailer))
+            mail = render_digest(build_context(subscriber, key, mine, mailer, answers))
         except ValueError as error:  # a stored row unfit for a mail stops that mail, not the run
             run.failed += 1
             log.error("the digest to %r (%s) cannot be built: %s", subscriber.email, key, error)
             continue
         if dry_run:
             run.previews.append(f"{subscriber.email}: {mail.subject}")
+            if show:
+                run.shown.append((subscriber.email, mail))
             continue
         span = (min(ids), max(ids), len(ids))
         try:
@@ -440,10 +474,10 @@ def _resume(sessions: sessionmaker[Session], mailer: Mailer, row_id: int, now: d
             return _finish_unsent(sessions, row_id, f"cannot be built: {error}", OutboxStatus.FAILED)
         if mail is None:
             return _finish_unsent(sessions, row_id, "nothing left to send", "nothing_to_report")
-        email, version = subscriber.email, subscriber.link_version
+        email, version, subscriber_id = subscriber.email, subscriber.link_version, subscriber.id
         key, message_id = row.period_key, row.message_id or _message_id(mailer, subscriber.id, row.period_key)
     log.warning("sending the mail to %s (%s) that a dead run claimed but never handed over", email, key)
-    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version)
+    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version, subscriber_id)
 
 
 def _claimed_digest(
@@ -461,7 +495,31 @@ def _claimed_digest(
     mine = [(e, views.get(e.question_id)) for e in events if matches(filters, e, views.get(e.question_id))]
     if not mine:
         return None
-    return render_digest(build_context(subscriber, row.period_key, mine, mailer))
+    answers = first_answers(session, [event for event, _ in mine])
+    return render_digest(build_context(subscriber, row.period_key, mine, mailer, answers))
+
+
+def first_answers(session: Session, events: Iterable[ChangeView]) -> dict[int, str]:
+    """The answer each `new` event's question already had in the version it was first seen in
+    (event id -> answer text), for the questions first seen answered (not holding, not withdrawn).
+
+    Detection emits a bare `new` event for a first sighting; the version it was read from says
+    whether the answer was already there, which the question's current view cannot (it may have
+    been answered since, and that answer has its own event)."""
+    ids = [event.id for event in events if event.kind == ChangeKind.NEW]
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists: a first crawl has thousands
+        rows = session.execute(
+            select(ChangeEvent.id, Version.answer_text)
+            .join(Version, Version.id == ChangeEvent.version_id)
+            .where(
+                ChangeEvent.id.in_(ids[start : start + 500]),
+                Version.is_holding.is_(False),
+                Version.is_withdrawn.is_(False),
+            )
+        )
+        found.update({event_id: text for event_id, text in rows if text and text.strip()})
+    return found
 
 
 def _finish_unsent(sessions: sessionmaker[Session], row_id: int, reason: str, outcome: str) -> str:
@@ -494,15 +552,17 @@ def build_context(
     key: str,
     events: Iterable[tuple[ChangeView, QuestionView | None]],
     mailer: Mailer,
+    answers: dict[int, str] | None = None,
 ) -> DigestContext:
     """Build one digest's context: its events, each with its question's current view (None when
-    it has none), grouped into sections."""
+    it has none), grouped into sections; `answers` are first_answers() of its `new` events."""
     items: dict[str, list[DigestItem]] = {section: [] for section in SECTIONS}
-    section_of = {kind: section for section, (_, kinds) in SECTIONS.items() for kind in kinds}
+    answers = answers or {}
     base = mailer.base_url.rstrip("/")
     for event, view in events:
         tabled = event.date_tabled.isoformat() if event.date_tabled else None
-        items[section_of.get(event.kind, "changed")].append(
+        first_answer = answers.get(event.id)
+        items[section_key(event.kind, first_answer)].append(
             DigestItem(
                 event_id=event.id,
                 kind=event.kind.value,
@@ -528,9 +588,10 @@ def build_context(
                 + (f"?tabled={tabled}" if tabled else ""),
                 detected_at=minute_text(event.detected_at) + "Z",
                 detail=tuple((k, str(v)) for k, v in (event.detail or {}).items() if v is not None),
+                first_answer=first_answer,
             )
         )
-    unsubscribe_url, manage_url = mailer.links(subscriber.email, subscriber.link_version)
+    unsubscribe_url, manage_url = mailer.links(subscriber.email, subscriber.link_version, subscriber.id)
     # A mail of hundreds of changes helps nobody: the first ones, and a count of the rest.
     sections = tuple(
         DigestSection(
@@ -551,6 +612,8 @@ def build_context(
         unsubscribe_url=unsubscribe_url,
         manage_url=manage_url,
         base_url=base,
+        follows="; ".join(f"{label}: {value}" for label, value in filter_labels(subscriber.filters))
+        or "every change to every written question",
     )
 
 
@@ -589,7 +652,7 @@ def _deliver(
             row_id = row.id
     except IntegrityError:
         return "skipped_already_sent"  # another run or scheduler has this period: never twice
-    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version)
+    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version, subscriber_id)
 
 
 def _hand_over(
@@ -602,9 +665,11 @@ def _hand_over(
     message_id: str,
     now: datetime,
     version: int,
+    subscriber_id: int,
 ) -> str:
     """Hand a claimed row's mail to the transport and record the outcome (the run counter)."""
-    unsubscribe_url, _ = mailer.links(email, version)
+    # The List-Unsubscribe link (RFC 8058) ends this subscription only, not the address's others.
+    unsubscribe_url, _ = mailer.links(email, version, subscriber_id)
     try:
         message = build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
     except ValueError as unfit:  # a stored address unfit for a header: this mail fails, the run goes on

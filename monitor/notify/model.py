@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from storage.terms import ChangeKind
 
 # Digest sections, in the order a subscriber reads them: key -> (title, event kinds). Every change
-# kind is in exactly one section.
+# kind is in exactly one section; section_key() moves a `new` event whose question was already
+# answered when first seen (every blog copy, every first crawl) to "first_seen".
 SECTIONS: dict[str, tuple[str, tuple[ChangeKind, ...]]] = {
-    "answered": ("Newly answered", (ChangeKind.NEW, ChangeKind.ANSWERED, ChangeKind.HOLDING_REPLACED)),
+    "answered": ("Newly answered", (ChangeKind.ANSWERED, ChangeKind.HOLDING_REPLACED)),
+    "first_seen": ("First seen, already answered", ()),
     "corrected": ("Corrected", (ChangeKind.CORRECTED,)),
     "changed": (
         "Answers changed",
@@ -32,7 +34,17 @@ SECTIONS: dict[str, tuple[str, tuple[ChangeKind, ...]]] = {
         ),
     ),
     "disagree": ("Blog copy disagrees with the official record", (ChangeKind.SOURCES_DISAGREE,)),
+    "new": ("New questions", (ChangeKind.NEW,)),
 }
+_SECTION_OF: dict[str, str] = {kind: key for key, (_title, kinds) in SECTIONS.items() for kind in kinds}
+
+
+def section_key(kind: str, first_answer: str | None = None) -> str:
+    """The digest section of an event: by its kind, except that a question first seen with its
+    answer already given is not a "new question" waiting for one."""
+    if kind == ChangeKind.NEW and first_answer:
+        return "first_seen"
+    return _SECTION_OF.get(kind, "changed")  # StrEnum members hash as their values
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,9 @@ class DigestItem:
     question_url: str  # the question's page on this pqwatch (versions and diffs)
     detected_at: str  # YYYY-MM-DDTHH:MMZ
     detail: tuple[tuple[str, str], ...] = ()  # e.g. (("date_corrected", "2024-02-05"),)
+    # For a `new` event: the answer the question already had when first seen (None: unanswered,
+    # holding or withdrawn), so the digest shows it instead of announcing a bare new question.
+    first_answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,9 @@ class DigestContext:
     unsubscribe_url: str  # one-click (RFC 8058) target, also the page with a button
     manage_url: str
     base_url: str
+    # What this subscription follows ("Department: Home Office"): an address may hold several,
+    # each with its own mails, so each mail says which it is for. Empty: not said.
+    follows: str = ""
 
 
 @dataclass(frozen=True)

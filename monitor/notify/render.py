@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from monitor.changes.diff import phrases, render_diff_html, render_diff_text
 from monitor.notify.mail import sanitize_header
 from monitor.notify.model import DigestContext, DigestItem, DigestSection, RenderedMail
 from storage.terms import ChangeKind, Frequency, SourceKind
@@ -27,7 +28,7 @@ QUESTION_CHARS = 300  # a question is shown shortened: the pqwatch page has it w
 PREVIEW_CHARS = 500  # a first answer is shown shortened, as a preview
 
 # The subject names sections most important first, which is not the order the body reads in.
-SUBJECT_ORDER = ("corrected", "disagree", "dates", "changed", "holding", "answered")
+SUBJECT_ORDER = ("corrected", "disagree", "dates", "changed", "holding", "answered", "first_seen", "new")
 SUBJECT_PARTS = 3
 _PHRASES: dict[str, tuple[str, str]] = {  # section -> (one, many)
     "corrected": ("answer corrected", "answers corrected"),
@@ -36,6 +37,8 @@ _PHRASES: dict[str, tuple[str, str]] = {  # section -> (one, many)
     "changed": ("answer changed", "answers changed"),
     "holding": ("holding answer, withdrawal or transfer", "holding answers, withdrawals or transfers"),
     "answered": ("newly answered", "newly answered"),
+    "first_seen": ("first seen already answered", "first seen already answered"),
+    "new": ("new question", "new questions"),
 }
 
 KIND_LABELS: dict[str, str] = {
@@ -54,6 +57,7 @@ KIND_LABELS: dict[str, str] = {
     ChangeKind.SOURCE_REMOVED: "Source copy removed",
     ChangeKind.SOURCES_DISAGREE: "Blog copy disagrees with the official record",
 }
+FIRST_SEEN_LABEL = "New to pqwatch, already answered"
 FIELD_LABELS: dict[str, str] = {
     "answer_text": "Answer",
     "question_text": "Question",
@@ -74,6 +78,12 @@ FREQUENCY_LABELS: dict[str, str] = {
     Frequency.IMMEDIATE: "alert",
     Frequency.DAILY: "daily digest",
     Frequency.WEEKLY: "weekly digest",
+}
+# How often a subscription mails, as the confirmation mail says it.
+HOW_OFTEN: dict[str, str] = {
+    Frequency.IMMEDIATE: "an alert as each change is seen",
+    Frequency.DAILY: "a daily digest",
+    Frequency.WEEKLY: "a weekly digest, on Mondays",
 }
 
 Segment = tuple[str, str]  # ("=" | "-" | "+", text)
@@ -126,7 +136,25 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # Diffs are drawn by monitor.changes.diff, as the CLI and the pages draw them, so a deletion
+    # and the insertion after it are spaced alike everywhere.
+    env.filters["diff_text"] = diff_text
+    env.filters["diff_html"] = diff_html
     return env
+
+
+DEL_STYLE = "background:#ffe0e0;color:#8b0000;"
+INS_STYLE = "background:#ddf4dd;color:#0b5d0b;text-decoration:none;"
+
+
+def diff_text(segments: Sequence[Segment]) -> str:
+    """A (trimmed) diff for a text mail: [-removed-] {+added+}."""
+    return render_diff_text([[op, text] for op, text in segments], None)  # trim_diff has cut it
+
+
+def diff_html(segments: Sequence[Segment]) -> Markup:
+    """A (trimmed) diff for an HTML mail: escaped, with inline-styled <del> and <ins>."""
+    return render_diff_html([[op, text] for op, text in segments], del_style=DEL_STYLE, ins_style=INS_STYLE)
 
 
 def render_digest(context: DigestContext) -> RenderedMail:
@@ -142,6 +170,7 @@ def render_digest(context: DigestContext) -> RenderedMail:
         "manage_url": context.manage_url,
         "unsubscribe_url": context.unsubscribe_url,
         "base_url": context.base_url,
+        "follows": context.follows,
     }
     return _render("digest", subject, values)
 
@@ -151,17 +180,26 @@ def render_confirmation(
     confirm_url: str,
     base_url: str,
     *,
-    manage_url: str | None = None,
+    frequency: str = Frequency.DAILY,
+    send_time: str = "07:00",
+    filters: Sequence[tuple[str, str]] = (),
     unsubscribe_url: str | None = None,
 ) -> RenderedMail:
-    """Render the double opt-in mail asking `email` to confirm its subscription."""
+    """Render the double opt-in mail asking `email` to confirm one subscription, saying what it
+    is (its filters as (label, value) pairs, how often, when).
+
+    It carries no manage link: a pending subscription has nothing to manage, and the page that
+    confirms it gives that link."""
     subject = "pqwatch: confirm your subscription"
     values = {
         "subject": subject,
         "email": email,
         "confirm_url": confirm_url,
         "base_url": base_url,
-        "manage_url": manage_url,
+        "frequency_label": HOW_OFTEN.get(frequency, f"{frequency} digest"),
+        "send_time": send_time if frequency != Frequency.IMMEDIATE else None,
+        "filters": tuple(filters),
+        "manage_url": None,
         "unsubscribe_url": unsubscribe_url,
     }
     return _render("confirm", subject, values)
@@ -234,6 +272,8 @@ def render_item(item: DigestItem) -> RenderedItem:
 def item_view(item: DigestItem) -> ItemView:
     """Prepare one change for the templates."""
     detail = {key: value for key, value in item.detail if value}
+    # A question first seen with its answer: the answer is the news, shown as a first answer is.
+    first_seen = item.kind == ChangeKind.NEW and item.first_answer is not None
     return ItemView(
         title=" ".join(part for part in (item.house, item.uin) if part)
         + (f": {item.heading}" if item.heading else ""),
@@ -243,13 +283,18 @@ def item_view(item: DigestItem) -> ItemView:
             if part
         ),
         question=shorten(item.question_text, QUESTION_CHARS) if item.question_text else None,
-        label=KIND_LABELS.get(item.kind, item.kind.replace("_", " ").capitalize()),
+        label=FIRST_SEEN_LABEL
+        if first_seen
+        else KIND_LABELS.get(item.kind, item.kind.replace("_", " ").capitalize()),
         correction=_correction(detail) if item.kind == ChangeKind.CORRECTED else None,
-        mode=_mode(item),
-        field_label=FIELD_LABELS.get(item.field or "", (item.field or "").replace("_", " ").capitalize()),
-        diff=trim_diff(item.diff),
+        mode="preview" if first_seen else _mode(item),
+        field_label=FIELD_LABELS["answer_text"]
+        if first_seen
+        else FIELD_LABELS.get(item.field or "", (item.field or "").replace("_", " ").capitalize()),
+        # Grouped into phrases before cutting, so a cut never falls inside a rewritten phrase.
+        diff=trim_diff(phrases([[op, text] for op, text in item.diff])),
         old=_value(item.old, item.field),
-        new=_value(item.new, item.field),
+        new=_value(item.first_answer, "answer_text") if first_seen else _value(item.new, item.field),
         links=_links(item, detail),
     )
 

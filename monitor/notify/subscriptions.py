@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from monitor.notify.errors import SubscriptionError as SubscriptionError  # re-exported for callers
 from monitor.notify.mail import plain_address
 from monitor.queries.views import ChangeView, QuestionView
-from storage.models import ChangeEvent, Subscriber, UsedToken
+from storage.models import ChangeEvent, Question, Subscriber, UsedToken, filters_key
 from storage.terms import ChangeKind, Frequency, House, SubscriberStatus, canonical_uin
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # a confirmation link works for a week, once
@@ -87,6 +87,48 @@ def make_filters(
     )
 
 
+FILTER_LABELS = {
+    "house": "House",
+    "department": "Department",
+    "member": "Member",
+    "keyword": "Keyword",
+    "uin": "UIN",
+    "kinds": "Changes",
+}
+
+
+def filter_labels(filters: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """A subscription's stored filters as (label, value) pairs for a page or a mail
+    (("Department", "Home Office"), ("Changes", "corrected, answered")); () follows everything."""
+    return tuple(
+        (FILTER_LABELS[key], ", ".join(value) if isinstance(value, list) else str(value))
+        for key, value in Filters.from_json(filters).as_json().items()
+    )
+
+
+def filters_text(filters: dict[str, Any] | None) -> str:
+    """A subscription's stored filters as a reader writes them ("department=Home Office
+    keyword=asylum kinds=corrected,answered"); "everything" when none is set."""
+    parts = []
+    for key, value in Filters.from_json(filters).as_json().items():
+        parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+    return " ".join(parts) or "everything"
+
+
+def unseen_uin_note(session: Session, filters: Filters) -> str | None:
+    """What to tell someone following a UIN pqwatch has not stored (in that House, when one is
+    given): it may simply not be crawled yet, so the subscription stands and this only says so."""
+    if not filters.uin:
+        return None
+    query = select(Question.id).where(Question.uin == filters.uin)
+    if filters.house:
+        query = query.where(Question.house == filters.house)
+    if session.scalar(query.limit(1)) is not None:
+        return None
+    where = f" in the {filters.house}" if filters.house else ""
+    return f"no question UIN {filters.uin}{where} is stored yet; you will hear when it is"
+
+
 def _values(terms: type[StrEnum]) -> list[str]:
     """The stored spellings of a closed set, in its order."""
     return [term.value for term in terms]
@@ -127,21 +169,36 @@ def subscribe(
     confirmed: bool = False,
     now: datetime,
 ) -> tuple[Subscriber, bool]:
-    """Add or update a subscriber; return it and whether a confirmation mail is needed."""
+    """Add a subscription, or update the one this address has with the same filters (an address
+    may hold several, one per set of filters: other filters add one, the first is untouched);
+    return it and whether a confirmation mail is needed."""
     email = normalise_email(address)
     if frequency not in _values(Frequency):
         raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(_values(Frequency))}")
     _check_time(send_time)
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    stored = filters.as_json()
+    # A hard bounce is the address's: a new subscription of it would bounce as well.
+    if not confirmed and session.scalar(
+        select(Subscriber.id).where(
+            Subscriber.email == email, Subscriber.status == SubscriberStatus.SUPPRESSED
+        )
+    ):
+        raise SubscriptionError(f"{email} bounced permanently; an operator can re-add it with --confirmed")
+    subscriber = find_subscription(session, email, filters)
     if subscriber is None:
-        subscriber = Subscriber(email=email, created_at=now, status=SubscriberStatus.PENDING, link_version=0)
+        subscriber = Subscriber(
+            email=email,
+            filters=stored,
+            filters_key=filters_key(stored),
+            created_at=now,
+            status=SubscriberStatus.PENDING,
+            link_version=0,
+        )
         session.add(subscriber)
     elif subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.SUPPRESSED):
         # A subscription begun again: links issued for the old one stop working.
         subscriber.link_version = (subscriber.link_version or 0) + 1
-    subscriber.frequency, subscriber.send_time, subscriber.filters = frequency, send_time, filters.as_json()
-    if subscriber.status == SubscriberStatus.SUPPRESSED and not confirmed:
-        raise SubscriptionError(f"{email} bounced permanently; an operator can re-add it with --confirmed")
+    subscriber.frequency, subscriber.send_time = frequency, send_time
     needs_confirmation = False
     if confirmed:
         if subscriber.status != SubscriberStatus.CONFIRMED:
@@ -151,6 +208,38 @@ def subscribe(
         needs_confirmation = True
     session.flush()
     return subscriber, needs_confirmation
+
+
+def find_subscription(session: Session, email: str, filters: Filters) -> Subscriber | None:
+    """The subscription of a (normalised) address with exactly these filters, if there is one."""
+    return session.scalar(
+        select(Subscriber).where(
+            Subscriber.email == email, Subscriber.filters_key == filters_key(filters.as_json())
+        )
+    )
+
+
+def subscriptions_of(session: Session, email: str) -> list[Subscriber]:
+    """Every subscription of a (normalised) address, oldest first."""
+    return list(session.scalars(select(Subscriber).where(Subscriber.email == email).order_by(Subscriber.id)))
+
+
+def update_settings(
+    session: Session, subscriber: Subscriber, *, frequency: str, send_time: str, filters: Filters
+) -> Subscriber:
+    """Change one subscription's frequency, send time and filters (the manage form); refused
+    (SubscriptionError) when the address already has another subscription with those filters."""
+    if frequency not in _values(Frequency):
+        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(_values(Frequency))}")
+    _check_time(send_time)
+    stored = filters.as_json()
+    other = find_subscription(session, subscriber.email, filters)
+    if other is not None and other.id != subscriber.id:
+        raise SubscriptionError("another of your subscriptions has exactly these filters; change that one")
+    subscriber.frequency, subscriber.send_time = frequency, send_time
+    subscriber.filters, subscriber.filters_key = stored, filters_key(stored)
+    session.flush()
+    return subscriber
 
 
 def _activate(session: Session, subscriber: Subscriber, now: datetime) -> None:
@@ -168,14 +257,25 @@ def _check_time(send_time: str) -> None:
         raise SubscriptionError(f"send time {send_time!r} is not HH:MM")
 
 
-def unsubscribe(session: Session, address: str) -> bool:
-    """Unsubscribe an address; idempotent. Return whether it was subscribed."""
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(address)))
-    if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
-        return False
+def unsubscribe(session: Session, address: str, subscription_id: int | None = None) -> list[Subscriber]:
+    """Unsubscribe every live subscription of an address, or only the one `subscription_id` names
+    (SubscriptionError when the address has no such subscription); idempotent. Return the
+    subscriptions it ended (none: it was not subscribed)."""
+    email = normalise_email(address)
+    found = subscriptions_of(session, email)
+    if subscription_id is not None:
+        found = [subscriber for subscriber in found if subscriber.id == subscription_id]
+        if not found:
+            raise SubscriptionError(f"{email} has no subscription {subscription_id}")
+    ended = [subscriber for subscriber in found if subscriber.status != SubscriberStatus.UNSUBSCRIBED]
+    for subscriber in ended:
+        _end(subscriber)
+    return ended
+
+
+def _end(subscriber: Subscriber) -> None:
     subscriber.status = SubscriberStatus.UNSUBSCRIBED
     subscriber.link_version += 1  # every manage and unsubscribe link issued before stops working
-    return True
 
 
 def restore(session: Session, address: str, now: datetime) -> Subscriber:
@@ -183,20 +283,26 @@ def restore(session: Session, address: str, now: datetime) -> Subscriber:
     refusal that was not the address's fault); digests resume with the changes from now on.
     SubscriptionError when the address is not suppressed."""
     email = address.strip().lower()
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-    if subscriber is None:
+    found = subscriptions_of(session, email)
+    if not found:
         raise SubscriptionError(f"{email} is not a subscriber")
-    if subscriber.status != SubscriberStatus.SUPPRESSED:
-        raise SubscriptionError(f"{email} is not suppressed (it is {subscriber.status})")
-    _activate(session, subscriber, now)
-    return subscriber
+    suppressed = [subscriber for subscriber in found if subscriber.status == SubscriberStatus.SUPPRESSED]
+    if not suppressed:
+        raise SubscriptionError(f"{email} is not suppressed (it is {found[0].status})")
+    # A bounce suppressed every subscription of the address; restoring brings them all back.
+    for subscriber in suppressed:
+        _activate(session, subscriber, now)
+    return suppressed[0]
 
 
 def suppress(session: Session, subscriber_id: int) -> None:
-    """Stop mailing an address the mail server rejected for good."""
+    """Stop mailing an address the mail server rejected for good: every live subscription of it."""
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is not None:
-        subscriber.status = SubscriberStatus.SUPPRESSED
+    if subscriber is None:
+        return
+    for each in subscriptions_of(session, subscriber.email):
+        if each.status in (SubscriberStatus.CONFIRMED, SubscriberStatus.PENDING):
+            each.status = SubscriberStatus.SUPPRESSED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,10 +312,25 @@ def suppress(session: Session, subscriber_id: int) -> None:
 STALE_LINK = "this link is not valid any more"
 
 
-def make_token(secret: str, email: str, action: str, version: int = 0) -> str:
-    """Sign a link token for one action (confirm | unsubscribe | manage) on one address at the
-    subscriber's link version (see `check_link`)."""
-    return _serializer(secret, action).dumps({"e": email, "n": secrets.token_hex(8), "v": version})
+def make_token(
+    secret: str, email: str, action: str, version: int = 0, subscription_id: int | None = None
+) -> str:
+    """Sign a link token for one action (confirm | unsubscribe | manage) on one subscription (its
+    id; an address of several needs it) at its link version (see `check_link`)."""
+    data: dict[str, Any] = {"e": email, "n": secrets.token_hex(8), "v": version}
+    if subscription_id is not None:
+        data["s"] = subscription_id
+    return _serializer(secret, action).dumps(data)
+
+
+def named_subscription(session: Session, email: str, subscription_id: int | None) -> Subscriber | None:
+    """The subscription a token names: by its id (and address), or, for a token made before an
+    address could hold several, the address's oldest subscription."""
+    if subscription_id is not None:
+        subscriber = session.get(Subscriber, subscription_id)
+        return subscriber if subscriber is not None and subscriber.email == email else None
+    found = subscriptions_of(session, email)
+    return found[0] if found else None
 
 
 def read_token(secret: str, token: str, action: str, max_age: int | None = None) -> tuple[str, str]:
@@ -221,6 +342,15 @@ def read_token(secret: str, token: str, action: str, max_age: int | None = None)
 def read_link(secret: str, token: str, action: str, max_age: int | None = None) -> tuple[str, str, int]:
     """Return (email, nonce, link version) of a validly signed token for this action (a token
     made before links had versions is version 0); SubscriptionError otherwise."""
+    email, nonce, version, _ = read_subscription_link(secret, token, action, max_age)
+    return email, nonce, version
+
+
+def read_subscription_link(
+    secret: str, token: str, action: str, max_age: int | None = None
+) -> tuple[str, str, int, int | None]:
+    """Return (email, nonce, link version, subscription id or None) of a validly signed token for
+    this action; SubscriptionError otherwise."""
     try:
         data = _serializer(secret, action).loads(token, max_age=max_age)
     except SignatureExpired:
@@ -229,17 +359,18 @@ def read_link(secret: str, token: str, action: str, max_age: int | None = None) 
         raise SubscriptionError("this link is not valid") from None
     try:
         version = int(data.get("v", 0))
+        named = int(data["s"]) if data.get("s") is not None else None
     except (TypeError, ValueError):
         raise SubscriptionError("this link is not valid") from None
-    return str(data["e"]), str(data["n"]), version
+    return str(data["e"]), str(data["n"]), version, named
 
 
 def check_link(session: Session, secret: str, token: str, action: str) -> Subscriber:
     """The subscriber a manage or unsubscribe link names, if the link is still good: signed for
     this action and made at the subscriber's current link version. Unsubscribing and subscribing
     again raise the version, so every link issued before stops working (SubscriptionError)."""
-    email, _, version = read_link(secret, token, action)
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    email, _, version, named = read_subscription_link(secret, token, action)
+    subscriber = named_subscription(session, email, named)
     if subscriber is None:
         raise SubscriptionError(STALE_LINK)
     # Why: an unsubscribe link of an address that is unsubscribed changes nothing, so it may say
@@ -259,8 +390,8 @@ def _serializer(secret: str, action: str) -> URLSafeTimedSerializer:
 def check_confirmation(session: Session, secret: str, token: str) -> tuple[Subscriber, str]:
     """The subscriber and nonce of a confirmation link that can still be used, without using it;
     SubscriptionError says why it cannot."""
-    email, nonce = read_token(secret, token, "confirm", max_age=CONFIRM_MAX_AGE)
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    email, nonce, _, named = read_subscription_link(secret, token, "confirm", max_age=CONFIRM_MAX_AGE)
+    subscriber = named_subscription(session, email, named)
     if subscriber is None or subscriber.status not in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED):
         raise SubscriptionError("this link is not valid any more")
     if session.get(UsedToken, nonce) is not None:
@@ -282,11 +413,12 @@ def confirm(session: Session, secret: str, token: str, now: datetime) -> Subscri
 
 
 def unsubscribe_by_token(session: Session, secret: str, token: str) -> str:
-    """Unsubscribe the address a current unsubscribe link names (no expiry); return it. The link
-    stops working once used (the unsubscribe raises the link version), so a second POST of it
-    gets SubscriptionError."""
+    """End the one subscription a current unsubscribe link names (no expiry; the address's other
+    subscriptions go on); return its address. Once used, the link only says so again (mail
+    clients repeat RFC 8058 POSTs)."""
     subscriber = check_link(session, secret, token, "unsubscribe")
-    unsubscribe(session, subscriber.email)
+    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+        _end(subscriber)
     return subscriber.email
 
 

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from monitor.changes.diff import render_diff_html
 from monitor.config import Settings
-from monitor.notify.digest import ensure_secret
+from monitor.notify.digest import Mailer, ensure_secret, mailer_for
 from monitor.notify.errors import SubscriptionError
 from monitor.web import questions, subscribing
 from monitor.web.base import WebContext, transaction, web
@@ -48,8 +48,11 @@ def create_app(
     secret_key: str,
     base_url: str,
     clock: Callable[[], datetime] = utcnow,
+    mailer: Mailer | None = None,
 ) -> Flask:
-    """Build the web app over a session factory; links are checked against `secret_key`."""
+    """Build the web app over a session factory; links are checked against `secret_key`, and
+    the follow form's confirmation mails go through `mailer` (none: stored, sent by
+    `pqwatch resend-confirmation`)."""
     if not secret_key:
         raise ValueError("the web app needs the secret key that signs the mails' links")
     app = Flask(__name__, template_folder="templates", static_folder=None)
@@ -58,7 +61,7 @@ def create_app(
     app.jinja_env.autoescape = True
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["diff_html"] = render_diff_html
-    app.extensions["pqwatch"] = WebContext(sessions, secret_key, base_url.rstrip("/"), clock)
+    app.extensions["pqwatch"] = WebContext(sessions, secret_key, base_url.rstrip("/"), clock, mailer)
     app.register_blueprint(web)
     app.register_error_handler(SubscriptionError, _bad_link)
     app.register_error_handler(HTTPException, _http_error)
@@ -77,7 +80,7 @@ def serve(
     told the address it listens on once it does (OSError when it cannot: a port in use)."""
     sessions = open_database(settings.db_url)
     secret = ensure_secret(sessions, settings.secret_key)
-    app = create_app(sessions, secret, settings.base_url)
+    app = create_app(sessions, secret, settings.base_url, mailer=mailer_for(settings, sessions))
     server = create_server(RequestLog(app), host, port)
     url = f"http://{_host_in_url(host)}:{server.effective_port}/"
     if announce is not None:
@@ -154,10 +157,10 @@ def create_server(app: Callable[..., Any], host: str, port: int, **overrides: ob
 
 def _add_security_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
-    if request.endpoint == "web.manage_page":
-        # Why: under "no-referrer" a browser sends "Origin: null" with the form's POST, which the
-        # origin check must refuse; "same-origin" sends the real origin, and the page's address
-        # (its token) still never leaves the site.
+    if request.endpoint in ("web.manage_page", "web.question_page"):
+        # Why: under "no-referrer" a browser sends "Origin: null" with a form's POST (manage,
+        # follow), which the origin check must refuse; "same-origin" sends the real origin, and
+        # the page's address (a manage token) still never leaves the site.
         response.headers["Referrer-Policy"] = "same-origin"
     if request.view_args and "token" in request.view_args:
         response.headers["Cache-Control"] = "no-store"  # pages reached by a token show an address

@@ -7,10 +7,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from monitor.notify.digest import Mailer
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,9 @@ class WebContext:
     secret: str
     base_url: str
     clock: Callable[[], datetime]
+    # Sends the confirmation mail of a subscription made on a page (the follow form); None: the
+    # subscription is stored, and `pqwatch resend-confirmation` can send it.
+    mailer: Mailer | None = None
 
 
 web = Blueprint("web", __name__)

@@ -321,8 +321,8 @@ def test_a_long_digest_shows_the_first_fifty_of_a_kind_and_counts_the_rest(sessi
     send_due_digests(sessions, mailer(transport), MONDAY_8AM)
     [message] = transport.sent
     text = message.get_body(("plain",)).get_content()
-    assert "Newly answered (60)" in text and "... and 10 more" in text
-    assert text.count("* Lords HL30") == 50 and "60 newly answered" in message["Subject"]
+    assert "First seen, already answered (60)" in text and "... and 10 more" in text
+    assert text.count("* Lords HL30") == 50 and "60 first seen already answered" in message["Subject"]
 
 
 def test_immediate_subscribers_get_one_mail_per_batch_of_new_changes(sessions):
@@ -357,4 +357,4 @@ def test_a_scheduled_crawl_job_crawls_detects_and_mails_immediate_subscribers(
     assert counts["answers_new"] == 3 and counts["errors"] == 0
     [mail] = list((tmp_path / "outbox").glob("*.eml"))
     message = email.message_from_bytes(mail.read_bytes())
-    assert message["To"] == "now@example.org" and "3 newly answered" in message["Subject"]
+    assert message["To"] == "now@example.org" and "3 first seen already answered" in message["Subject"]

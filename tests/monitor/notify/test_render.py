@@ -48,12 +48,29 @@ def test_confirmation_matches_golden_text_and_html() -> None:
         "reader@example.org",
         f"{BASE}/confirm/tok-789",
         BASE,
-        manage_url=f"{BASE}/manage/tok-456",
+        frequency="weekly",
+        send_time="08:30",
+        filters=(("Department", "Home Office"), ("Keyword", "asylum")),
         unsubscribe_url=f"{BASE}/unsubscribe/tok-123",
     )
     assert mail.subject == "pqwatch: confirm your subscription"
     assert_golden("confirm.txt", mail.text)
     assert_golden("confirm.html", mail.html)
+
+
+def test_the_confirmation_says_what_is_confirmed_and_has_no_manage_link() -> None:
+    # A pending subscription has nothing to manage: the manage link is on the page that confirms.
+    mail = render_confirmation("reader@example.org", f"{BASE}/confirm/tok-789", BASE, frequency="immediate")
+    assert "  Follows: every change to every written question\n" in mail.text
+    assert "  How often: an alert as each change is seen\n" in mail.text and "sent at" not in mail.text
+    for body in (mail.text, mail.html):
+        assert "/manage/" not in body and "Manage your subscription" not in body
+    ruled = render_confirmation(
+        "reader@example.org", f"{BASE}/confirm/t", BASE, filters=(("UIN", "HL2472"), ("House", "Lords"))
+    )
+    assert "  Follows: UIN: HL2472; House: Lords\n" in ruled.text
+    assert "<li>Follows: UIN: HL2472; House: Lords</li>" in ruled.html
+    assert "<li>How often: a daily digest, sent at 07:00 (UK time)</li>" in ruled.html
 
 
 # --- scraped text is data -------------------------------------------------------------------------
@@ -74,7 +91,7 @@ def test_markup_in_diff_segments_and_values_is_escaped_in_html() -> None:
     mail = render_digest(one_item_context(diff=diff, detail=(("correcting_member", "<i>Minister</i>"),)))
     assert "<img" not in mail.html and "<b>old" not in mail.html and "<i>Minister" not in mail.html
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in mail.html
-    assert '[-<b>old</b>-]{+<img src=x onerror="alert(1)">+}' in mail.text
+    assert '[-<b>old</b>-] {+<img src=x onerror="alert(1)">+}' in mail.text
     assert "by <i>Minister</i>" in mail.text
 
 
@@ -166,20 +183,19 @@ def test_empty_digest_says_no_changes() -> None:
     assert "No changes" in mail.text and "No changes" in mail.html
 
 
-def test_every_mail_ends_with_a_footer_holding_the_manage_and_unsubscribe_links() -> None:
+def test_every_mail_ends_with_a_footer_holding_its_links() -> None:
+    # A digest's footer has the manage and unsubscribe links; a confirmation's only unsubscribe
+    # (a pending subscription has nothing to manage yet).
     digest = render_digest(one_item_context())
     confirm = render_confirmation(
-        "a@example.org",
-        f"{BASE}/c",
-        BASE,
-        manage_url=f"{BASE}/manage/tok-456",
-        unsubscribe_url=f"{BASE}/unsubscribe/tok-123",
+        "a@example.org", f"{BASE}/c", BASE, unsubscribe_url=f"{BASE}/unsubscribe/tok-123"
     )
-    for mail in (digest, confirm):
+    for mail, manage in ((digest, True), (confirm, False)):
         text_footer = mail.text.split("\n-- \n")[-1]
         html_footer = mail.html.split("border-top:1px solid #dddddd")[-1]
         for footer in (text_footer, html_footer):
-            assert f"{BASE}/manage/tok-456" in footer and f"{BASE}/unsubscribe/tok-123" in footer
+            assert f"{BASE}/unsubscribe/tok-123" in footer
+            assert (f"{BASE}/manage/tok-456" in footer) is manage
 
 
 def test_confirmation_promises_nothing_else_until_confirmed_and_escapes_the_address() -> None:
@@ -206,4 +222,28 @@ def test_long_unchanged_runs_are_trimmed_to_about_80_characters_each_side() -> N
 def test_a_multiline_diff_stays_indented_in_text() -> None:
     diff = (("=", "First paragraph.\n\nSecond "), ("-", "old"), ("+", "new"), ("=", " paragraph."))
     text = render_digest(one_item_context(diff=diff)).text
-    assert "  Answer: First paragraph.\n\n    Second [-old-]{+new+} paragraph.\n" in text
+    assert "  Answer: First paragraph.\n\n    Second [-old-] {+new+} paragraph.\n" in text
+
+
+def test_a_rewritten_passage_reads_as_one_deletion_then_one_insertion_spaced_in_both_bodies() -> None:
+    # A word diff interleaves a rewritten sentence; the mail groups it into phrases.
+    diff = (
+        ("=", "Yes. "),
+        ("-", "I"),
+        ("+", "Ministers"),
+        ("=", " "),
+        ("-", "shall"),
+        ("+", "and"),
+        ("=", " "),
+        ("-", "write"),
+        ("+", "officials continue"),
+        ("=", " to the noble Lord."),
+    )
+    mail = render_digest(one_item_context(diff=diff))
+    assert "Yes. [-I shall write-] {+Ministers and officials continue+} to the noble Lord." in mail.text
+    assert mail.text.count("[-") == 1 and mail.text.count("{+") == 1
+    assert (
+        'Yes. <del style="background:#ffe0e0;color:#8b0000;">I shall write</del> '
+        '<ins style="background:#ddf4dd;color:#0b5d0b;text-decoration:none;">Ministers and officials '
+        "continue</ins> to the noble Lord."
+    ) in mail.html

@@ -5,6 +5,7 @@ tests/artifacts/ (CI keeps them)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,6 +20,7 @@ from monitor.changes.detect import detect_changes
 from monitor.web.app import create_app
 from spiders.records import AnswerRecord
 from storage.record import record_page
+from tests.support.digests import RecordingTransport, mailer
 from tests.support.web import NOW, WEB_SECRET, serve_in_thread
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -55,7 +57,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[str]:
+def transport() -> RecordingTransport:
+    """Where the site's mails go."""
+    return RecordingTransport()
+
+
+@pytest.fixture
+def site(sessions: sessionmaker[Session], transport: RecordingTransport) -> Iterator[str]:
     """The app over a database where the record answered, then a blog copy said otherwise."""
     stored = [
         ("api", API, ANSWER, datetime(2026, 11, 1, 9)),
@@ -79,6 +87,9 @@ def site(sessions: sessionmaker[Session]) -> Iterator[str]:
             detect_changes(session, now=at)
     app = create_app(sessions, WEB_SECRET, "https://pqwatch.example", clock=lambda: NOW)
     with serve_in_thread(app) as url:
+        # The site's public address is where it runs, so the browser's Origin is its own.
+        links = replace(mailer(transport), secret=WEB_SECRET, base_url=url)
+        app.extensions["pqwatch"] = replace(app.extensions["pqwatch"], base_url=url, mailer=links)
         yield url
 
 
@@ -144,3 +155,28 @@ def test_the_pages_are_usable_by_keyboard(browser: Browser, site: str) -> None:
         raise AssertionError("the follow form's e-mail field cannot be reached by Tab")
     page.keyboard.type("reader@example.org")
     assert page.locator("form.follow input[type=email]").input_value() == "reader@example.org"
+
+
+def test_a_reader_follows_a_question_and_confirms_from_the_mail(
+    browser: Browser, site: str, transport: RecordingTransport
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+    page.goto(site + "/questions/lords/HL2472?tabled=2021-09-07")
+    page.fill("form.follow input[type=email]", "reader@example.org")
+    page.click("form.follow button")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Check your mail to confirm"
+    assert fits(page)
+    screenshot(page, "follow")
+
+    assert [message["To"] for message in transport.sent] == ["reader@example.org"]
+    text = transport.sent[0].get_body(("plain",))
+    assert text is not None
+    link = re.search(re.escape(site) + r"/confirm/\S+", text.get_content())
+    assert link, text.get_content()
+    page.goto(link.group(0))
+    assert "HL2472" in page.locator("main").inner_text()  # the page says what is confirmed
+    page.locator("main button").first.click()
+    page.wait_for_load_state()
+    assert "confirmed" in page.locator("main").inner_text().lower()
+    screenshot(page, "confirmed")
