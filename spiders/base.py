@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -15,6 +16,7 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from spiders.decode import UndecodableError, decode_body
+from spiders.reach import is_unreachable, report_unreachable, unreachable_reason
 
 log = logging.getLogger("pqwatch.crawl")
 
@@ -40,6 +42,23 @@ class _Replaced(logging.Filter):
         return not any(marker in message for marker in self.markers)
 
 
+class OneLineRobotsErrors(logging.Filter):
+    """Turn Scrapy's robots.txt download error (a traceback per host) into one line naming the
+    host and why: an unreachable host is an operator's fact, not a programming error. A host
+    that cannot be reached at all is said once at the crawl's end (spiders.reach): dropped here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; drop it only for an unreachable host."""
+        if record.exc_info and isinstance(record.args, dict) and "request" in record.args:
+            request, error = record.args["request"], record.args.get("f_exception")
+            if isinstance(error, BaseException) and unreachable_reason(error) is not None:
+                return False
+            host = urlsplit(getattr(request, "url", "")).netloc or "?"
+            record.msg, record.args = "%s: could not fetch robots.txt: %s", (host, error)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class PqwatchSpider(Spider):
     """A spider whose errors are counted in `pqwatch/errors` and logged one line each."""
 
@@ -54,6 +73,10 @@ class PqwatchSpider(Spider):
         """Build the spider and count an exception raised in one of its callbacks as an error."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        robots_log = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+        if not any(isinstance(f, OneLineRobotsErrors) for f in robots_log.filters):
+            robots_log.addFilter(OneLineRobotsErrors())
         if crawler.settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
             for name, markers in _REPLACED_LOGS.items():
                 scrapy_log = logging.getLogger(name)
@@ -68,9 +91,16 @@ class PqwatchSpider(Spider):
         url = getattr(response, "url", None) or "?"
         self.error(url, f"parser crashed: {failure.type.__name__}: {failure.getErrorMessage()}")
 
+    def on_closed(self, spider: Spider) -> None:
+        """At the end of the crawl, say each unreachable host once (spiders.reach)."""
+        if spider is self:
+            report_unreachable(self.crawler.stats)
+
     def on_error(self, failure: Failure) -> None:
         """Count a request that failed: network error, 5xx after retries, size cap, refusal."""
         request = failure.request  # type: ignore[attr-defined]
+        if is_unreachable(self.crawler.stats, request.url):
+            return  # its host is one line and one error at the end (on_closed), not one per URL
         cap = request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
         if failure.check(HttpError):
             self.error(request.url, f"HTTP {failure.value.response.status} after retries")

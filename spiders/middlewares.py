@@ -23,6 +23,7 @@ from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolu
 from zope.interface import implementer
 
 from spiders.pipelines import Validators, stored_validators
+from spiders.reach import has_answered, is_unreachable, mark_answered, mark_unreachable, unreachable_reason
 from spiders.safety import REFUSED_HOSTS, AddressPolicy, literal_address, policy_from_settings
 from spiders.sources.blog.discover import same_site
 
@@ -188,6 +189,7 @@ class BackoffRetry:
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         """Wait and retry a failed response; hand it on once retries are spent."""
+        mark_answered(self.crawler.stats, request.url)  # a later timeout there is a slow page
         status = response.status
         if status not in self.codes and json_error_status(response) is None:
             return response
@@ -196,11 +198,22 @@ class BackoffRetry:
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
         """Retry a timeout or a dropped connection the same way (never an address refused)."""
-        if isinstance(exception, self.exceptions) and refused_reason(request) is None:
+        if not isinstance(exception, self.exceptions) or refused_reason(request) is not None:
+            return None
+        unreachable = unreachable_reason(exception, has_answered(self.crawler.stats, request.url))
+        if unreachable is None:
             return await self._retry(request, type(exception).__name__, None)
-        return None
+        if is_unreachable(self.crawler.stats, request.url):
+            return None  # its host is already known to be down: no more tries, no more lines
+        # Quiet (INFO, shown with -v): once the tries are spent the host is one line at the end.
+        retry = await self._retry(request, unreachable, None, level=logging.INFO)
+        if retry is None:
+            mark_unreachable(self.crawler.stats, request.url, unreachable)
+        return retry
 
-    async def _retry(self, request: Request, reason: str, retry_after: bytes | None) -> Request | None:
+    async def _retry(
+        self, request: Request, reason: str, retry_after: bytes | None, level: int = logging.WARNING
+    ) -> Request | None:
         attempt = request.meta.get("retry_times", 0)
         if attempt >= self.times:
             return None
@@ -208,7 +221,8 @@ class BackoffRetry:
         if delay is None:
             delay = self.base * 2**attempt
         delay = min(delay, self.cap)
-        log.warning(
+        log.log(
+            level,
             "%s: %s; retrying in %.1f s (attempt %d of %d)",
             request.url,
             reason,

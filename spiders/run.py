@@ -11,14 +11,16 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from spiders import settings as default_settings
+from spiders.reach import unreachable_hosts
 from spiders.registry import SPIDERS
 
+# The counts file's one key that is not a count: {host: why} for each host the crawl could not reach.
+UNREACHABLE_KEY = "unreachable"
 COUNTS = (
     "questions_listed",
     "pages_fetched",
@@ -66,24 +68,12 @@ TIMED_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-class OneLineRobotsErrors(logging.Filter):
-    """Turn Scrapy's robots.txt download error (a traceback per host) into one line naming the
-    host and why: an unreachable host is an operator's fact, not a programming error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record in place; never drop it."""
-        if record.exc_info and isinstance(record.args, dict) and "request" in record.args:
-            request, error = record.args["request"], record.args.get("f_exception")
-            host = urlsplit(getattr(request, "url", "")).netloc or "?"
-            record.msg, record.args = "%s: could not fetch robots.txt: %s", (host, error)
-            record.exc_info = record.exc_text = None
-        return True
-
-
-def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> dict[str, int]:
-    """Run one spider to the end and return its pqwatch counts."""
+def run_crawl(
+    spider: str, spider_args: dict[str, Any], settings: Settings, unreachable: dict[str, str] | None = None
+) -> dict[str, int]:
+    """Run one spider to the end and return its pqwatch counts; each host it could not reach,
+    and why, goes into `unreachable` when given."""
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(OneLineRobotsErrors())
     # Why: Scrapy imports every spider module at start-up; this crawl needs its own only.
     settings.set("SPIDER_MODULES", [SPIDERS[spider].module], priority="cmdline")
     process = CrawlerProcess(settings)
@@ -91,7 +81,13 @@ def run_crawl(spider: str, spider_args: dict[str, Any], settings: Settings) -> d
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_args)
     process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    if unreachable is not None and crawler.stats:
+        unreachable.update(unreachable_hosts(crawler.stats.get_stats()))
+    return crawl_counts(crawler.stats.get_stats() if crawler.stats else {})
+
+
+def crawl_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """A finished crawl's pqwatch counts, from its stats (a crawl stopped early: one error more)."""
     counts = {name: int(stats.get(f"pqwatch/{name}", 0)) for name in COUNTS}
     counts["requests"] = int(stats.get("downloader/request_count", 0))
     if stats.get("finish_reason") not in ("finished", None):
@@ -138,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.log_times:
         settings.set("LOG_FORMAT", TIMED_LOG_FORMAT, priority="cmdline")
         settings.set("LOG_DATEFORMAT", LOG_DATE_FORMAT, priority="cmdline")
-    counts = run_crawl(args.spider, json.loads(args.args), settings)
-    args.counts_file.write_text(json.dumps(counts))
+    unreachable: dict[str, str] = {}
+    counts = run_crawl(args.spider, json.loads(args.args), settings, unreachable)
+    # Beside the counts: each unreachable host and why (monitor.crawl.runner reads it out).
+    args.counts_file.write_text(json.dumps({**counts, UNREACHABLE_KEY: unreachable}))
     return 1 if counts["errors"] else 0
 
 

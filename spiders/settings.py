@@ -6,6 +6,9 @@ from spiders.registry import SPIDERS
 from spiders.safety import ALLOW_PRIVATE_ENV
 
 BOT_NAME = "pqwatch"
+# `scrapy crawl` from the checkout stores, detects changes and sets its exit status as
+# `pqwatch crawl` does (that package's crawl command replaces Scrapy's).
+COMMANDS_MODULE = "monitor.crawl.scrapy_commands"
 SPIDER_MODULES = [spec.module for spec in SPIDERS.values()]
 USER_AGENT = "pqwatch/0.1 (written-answers change monitor; +https://github.com/pqwatch/pqwatch)"
 
@@ -52,6 +55,8 @@ METAREFRESH_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # After OffsiteMiddleware (50), before robots.txt (100): a refused URL costs no request.
     "spiders.middlewares.RefusePrivateAddresses": 60,
+    # After robots.txt (100): drops a request, start URLs included, once its host is unreachable.
+    "spiders.reach.SkipUnreachableHosts": 110,
     "spiders.middlewares.BackoffRetry": 550,  # in place of Scrapy's RetryMiddleware
     "spiders.middlewares.ConditionalRequests": 560,
     # Above RedirectMiddleware (600): sees a 3xx before it is followed.
@@ -94,6 +99,7 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+# The CLI and `scrapy crawl` (monitor.crawl.scrapy_commands) set it from PQWATCH_DB_URL / .env.
 PQWATCH_DB_URL = "sqlite:///pqwatch.sqlite3"
 PQWATCH_PROGRESS = False
 PQWATCH_PROGRESS_POSITION = 0  # which bar, when several crawl processes share a terminal

@@ -42,6 +42,18 @@ def recorded_crawl(
     return result
 
 
+def record_run(
+    sessions: sessionmaker[Session],
+    source: str,
+    spider: str,
+    trigger: str,
+    started: datetime,
+    result: CrawlResult,
+) -> None:
+    """Record a crawl that ran outside run_crawl (`scrapy crawl` crawls in its own process)."""
+    _record(sessions, "", source, spider, trigger, started, result, failure_reason(result))
+
+
 def failure_reason(result: CrawlResult) -> str | None:
     """Why a crawl failed, in a few words ("3 errors"); None when it did not."""
     if not result.failed:
@@ -49,6 +61,11 @@ def failure_reason(result: CrawlResult) -> str | None:
     if result.reason or result.held:
         return result.reason or result.held
     errors = result.counts.get("errors", 0)
+    if result.unreachable:
+        # One counted error per unreachable host; any others are said after them.
+        others = errors - len(result.unreachable)
+        more = f"; {others} other error{'s' if others != 1 else ''}" if others > 0 else ""
+        return f"host unreachable: {', '.join(result.unreachable)}{more}"
     return f"{errors} error{'s' if errors != 1 else ''}" if errors else "a crawl process failed"
 
 

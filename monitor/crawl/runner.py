@@ -9,10 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.crawl.processes import BLOG_SPIDER, CrawlOptions, CrawlProcesses, ProcessReport, crawl_hosts
 
+# The counts file's key for the hosts a crawl process could not reach (spiders.run.UNREACHABLE_KEY,
+# not imported: that module loads Scrapy, which a manual crawl's own process never needs).
+UNREACHABLE_KEY = "unreachable"
+
 if TYPE_CHECKING:  # the database layer is imported late: a manual crawl starts its processes first
     from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["CrawlOptions", "CrawlResult", "run_blog_crawl", "run_crawl", "summary_line"]
+__all__ = [
+    "CrawlOptions",
+    "CrawlResult",
+    "finish_crawl",
+    "full_hosts_of",
+    "run_blog_crawl",
+    "run_crawl",
+    "summary_line",
+]
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,8 @@ class CrawlResult:
     failed: bool
     reason: str | None = None
     held: str | None = None  # the one line of a mass change held from digests
+    # Each host the crawl could not reach, and why: "127.0.0.1:9 (connection refused)".
+    unreachable: tuple[str, ...] = ()
 
 
 def run_crawl(
@@ -47,18 +61,47 @@ def run_crawl(
     started = utcnow()
     full_hosts: frozenset[str] = frozenset()
     if sessions is not None and spider == BLOG_SPIDER:
-        full_hosts = _full_hosts(sessions, spider_args, started, options.full_verify_days)
+        full_hosts = full_hosts_of(sessions, spider_args, started, options.full_verify_days)
     with CrawlProcesses(spider, db_url, spider_args, options, gated=sessions is None) as processes:
         if sessions is None:
             from storage.db import open_database
 
             sessions = open_database(db_url)
             if spider == BLOG_SPIDER:  # read before the crawl processes begin (and write)
-                full_hosts = _full_hosts(sessions, spider_args, started, options.full_verify_days)
+                full_hosts = full_hosts_of(sessions, spider_args, started, options.full_verify_days)
             processes.go()
         reports = processes.wait()
     counts = _total_counts(reports)
-    reason = _failure_reason(reports)
+    return finish_crawl(
+        sessions,
+        spider,
+        spider_args,
+        counts,
+        started,
+        full_hosts,
+        reason=_failure_reason(reports),
+        process_failed=any(report.status for report in reports),
+        unreachable=_unreachable(reports),
+        mass_change_threshold=mass_change_threshold,
+    )
+
+
+def finish_crawl(
+    sessions: sessionmaker[Session],
+    spider: str,
+    spider_args: dict[str, Any],
+    counts: dict[str, int],
+    started: datetime,
+    full_hosts: frozenset[str],
+    *,
+    reason: str | None = None,
+    process_failed: bool = False,
+    unreachable: tuple[str, ...] = (),
+    mass_change_threshold: float | None = None,
+) -> CrawlResult:
+    """What every crawl does once its spider has stopped, wherever it ran (its crawl processes,
+    or `scrapy crawl` in its own process): detect the changes it stored, hold a mass change,
+    and on success move its blog hosts' crawl marks."""
     from monitor.changes.detect import detect
     from monitor.changes.holds import SourceScope, hold_mass_change
     from monitor.config import mass_change_threshold as configured_threshold
@@ -70,18 +113,16 @@ def run_crawl(
         detection = detect(session)
         mass = hold_mass_change(session, detection, scope, threshold, detection.detected_at)
     held = None if mass is None else mass.line()
-    failed = (
-        bool(reason) or bool(held) or any(report.status for report in reports) or counts.get("errors", 0) > 0
-    )
+    failed = bool(reason) or bool(held) or process_failed or counts.get("errors", 0) > 0
     if spider == BLOG_SPIDER and not failed:
         from storage.sites import mark_crawled
 
         with sessions.begin() as session:
             mark_crawled(session, crawl_hosts(spider_args), started, full_hosts)
-    return CrawlResult(counts, detection.events, failed, reason, held)
+    return CrawlResult(counts, detection.events, failed, reason, held, unreachable)
 
 
-def _full_hosts(
+def full_hosts_of(
     sessions: sessionmaker[Session], spider_args: dict[str, Any], now: datetime, days: float
 ) -> frozenset[str]:
     """The blog hosts whose crawl is a full verification (the blog spider decides alike): every
@@ -101,8 +142,18 @@ def _total_counts(reports: list[ProcessReport]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for report in reports:
         for name, value in (report.counts or {}).items():
-            counts[name] = counts.get(name, 0) + value
+            if name != UNREACHABLE_KEY:  # not a count: _unreachable reads it
+                counts[name] = counts.get(name, 0) + value
     return counts
+
+
+def _unreachable(reports: list[ProcessReport]) -> tuple[str, ...]:
+    """Each host some process of the crawl could not reach, once: "host (why)"."""
+    hosts: dict[str, str] = {}
+    for report in reports:
+        written: dict[str, Any] = dict(report.counts or {})
+        hosts.update(written.get(UNREACHABLE_KEY) or {})
+    return tuple(f"{host} ({why})" for host, why in sorted(hosts.items()))
 
 
 def _failure_reason(reports: list[ProcessReport]) -> str | None:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import asdict, fields, replace
 from datetime import date, datetime
 from functools import cache
 from html import escape
 from pathlib import Path
 
+from sqlalchemy import select
+
 from monitor.cli import main
 from monitor.notify.model import SECTIONS, DigestContext, DigestItem, DigestSection
 from spiders.records import AnswerRecord
+from storage.db import open_database
+from storage.models import CrawlRun
 from storage.terms import minute_text
 
 # Saved pages and records, a folder per source slug (blog, api, pages/html, pages/hansard); golden mails.
@@ -379,3 +384,39 @@ def record_json(record: AnswerRecord) -> dict:  # type: ignore[type-arg]
             value = list(value)
         out[name] = value
     return out
+
+
+TEN_POSTS = [f"/2021/10/{n + 1:02d}/answer/" for n in range(10)]
+
+
+def ten_answer_blog(base: str, changed: int = 0) -> dict[str, bytes]:
+    """A blog of ten posts (TEN_POSTS), each one pasted answer (HL4000…HL4009), and a listing;
+    the first `changed` answers read "revised" instead of "as given"."""
+    pages = {
+        path: post(
+            base,
+            path,
+            email(
+                f"HL{4000 + n}",
+                "07 September 2021",
+                "21 Sep 2021 at 15:56",
+                f"Answer {n}, {'revised' if n < changed else 'as given'}.",
+            ),
+        )
+        for n, path in enumerate(TEN_POSTS)
+    }
+    pages["/"] = listing(TEN_POSTS)
+    return {path: text.encode() for path, text in pages.items()}
+
+
+def crawl_runs(db_url: str) -> list[CrawlRun]:
+    """Every crawl run the database records, oldest first."""
+    with open_database(db_url)() as session:
+        return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (just closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

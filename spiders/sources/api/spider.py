@@ -12,6 +12,8 @@ from urllib.parse import urlencode, urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
+from spiders.arguments import ArgumentError, flag, url_list, whole_number
+from spiders.arguments import windows as parse_windows
 from spiders.base import PqwatchSpider
 from spiders.pipelines import ListMark, stored_list_fingerprints
 from spiders.records import PageFetched
@@ -28,11 +30,22 @@ from storage.terms import SourceKind, utcnow
 
 log = logging.getLogger("pqwatch.crawl")
 LIST_PATH = "/api/writtenquestions/questions"
+HOUSES = ("", "Commons", "Lords", "Bicameral")  # "": both houses
 PAGE_SIZE = 100  # public clients go to 1000; 100 is the safe maximum the reference suggests
 
 
 class ParliamentSpider(PqwatchSpider):
-    """Crawl list windows of the API, then the detail of every question that may have changed."""
+    """Crawl list windows of the API, then the detail of every question that may have changed.
+
+    Arguments (`scrapy crawl parliament -a NAME=VALUE`, forms in spiders.arguments):
+    `api_base` the API's http(s) root (required; https://questions-statements-api.parliament.uk);
+    `windows` windows joined by commas, each `KIND:FROM..TO` (KIND tabled, answered or corrected,
+    dates YYYY-MM-DD, either end may be left out), `+unanswered` after one keeps only unanswered
+    questions: `-a windows=answered:2024-01-08..2024-01-12,tabled:2024-01-01..+unanswered`
+    (default: one window, the whole list);
+    `house` Commons, Lords or Bicameral (default: both);
+    `full_refresh` true/false, re-read every question's detail;
+    `refresh_days` a whole number, re-read a detail at least this often (default 7)."""
 
     name = "parliament"
     handle_httpstatus_list = [404]
@@ -40,22 +53,27 @@ class ParliamentSpider(PqwatchSpider):
     def __init__(
         self,
         api_base: str = "",
-        windows: list[dict[str, str]] | None = None,
+        windows: list[dict[str, str]] | str | None = None,
         house: str = "",
-        full_refresh: bool = False,
-        refresh_days: int = 7,
+        full_refresh: bool | str = False,
+        refresh_days: int | str = 7,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.api_base = api_base.rstrip("/")
+        bases = url_list("api_base", api_base)
+        if len(bases) != 1:
+            raise ArgumentError("api_base: give the API's one http(s) root URL (-a api_base=URL)")
+        if house not in HOUSES:
+            raise ArgumentError(f"house: {house!r} is not one of {', '.join(h for h in HOUSES if h)}")
+        self.api_base = bases[0].rstrip("/")
         self.hosts = frozenset({urlsplit(self.api_base).hostname or ""})  # redirects stay on the API host
-        self.windows = windows or [{}]
+        self.windows = parse_windows(windows) or [{}]
         self.house = house
-        self.full_refresh = full_refresh
+        self.full_refresh = flag("full_refresh", full_refresh)
         # Why: the list cannot show an edit past its first 255 characters; re-read every detail
         # at least this often so silent edits are caught.
         started = utcnow()
-        self.refresh_before = started - timedelta(days=int(refresh_days))
+        self.refresh_before = started - timedelta(days=whole_number("refresh_days", refresh_days))
         self.today = started.date()
         self.seen_keys: set[tuple[str, str]] = set()
         self.fingerprints: dict[int, ListMark] = {}

@@ -33,6 +33,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from spiders.arguments import ArgumentError, flag, url_list, whole_number
 from spiders.base import PqwatchSpider, content_type_of, header
 from spiders.decode import stand_in_page
 from spiders.pipelines import (
@@ -86,7 +87,13 @@ class _Host:
 
 
 class BlogSpider(PqwatchSpider):
-    """Discover posts from start URLs (home, listing, post, feed or sitemap) and parse each once."""
+    """Discover posts from start URLs (home, listing, post, feed or sitemap) and parse each once.
+
+    Arguments (`scrapy crawl blog -a NAME=VALUE`, forms in spiders.arguments):
+    `start_urls` one http(s) URL or several joined by commas (required);
+    `max_listing_pages` a whole number, 0 (the default) walks every listing page;
+    `full` true/false, a full verification (every post re-read);
+    `shard`, `shards` whole numbers, this process's share of the posts (default 0 of 1)."""
 
     name = "blog"
     # Why: 304 is "not modified", 404/410 a vanished post; both are facts the callback records.
@@ -102,13 +109,17 @@ class BlogSpider(PqwatchSpider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.max_listing_pages = int(max_listing_pages)  # 0: walk every listing page
+        self.max_listing_pages = whole_number("max_listing_pages", max_listing_pages)  # 0: walk all
         # One of `shards` processes crawling the blog together: each walks the listings and
         # reads only the posts whose URL falls to it (see owner_of). The API path is read by
         # shard 0 alone: one request lists 100 posts, and splitting it would read each twice.
-        self.shard, self.shards = int(shard), int(shards)
-        self.full = full in (True, "1", "true", "True")
-        urls = ([start_urls] if start_urls else []) if isinstance(start_urls, str) else list(start_urls)
+        self.shard, self.shards = whole_number("shard", shard), whole_number("shards", shards)
+        if not self.shard < self.shards:
+            raise ArgumentError(f"shard: {shard!r} is not below shards {shards!r}")
+        self.full = flag("full", full)
+        urls = url_list("start_urls", start_urls)
+        if not urls:
+            raise ArgumentError("start_urls: give the blog's start URL (-a start_urls=URL or URL,URL,...)")
         self.start_urls = [clean_url(url) for url in urls]
         self.hosts = site_hosts(self.start_urls)
         self.allowed_domains = sorted(self.hosts | {f"www.{host}" for host in self.hosts})

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
+from spiders.arguments import ArgumentError, url_list
 from spiders.base import PqwatchSpider, content_type_of, header
 from spiders.decode import stand_in_page
 from spiders.records import PageFetched, PageGone
@@ -21,14 +22,21 @@ PAGE_PARSER_IDS = {SourceKind.HTML: parse_html.PARSER_ID, SourceKind.HANSARD: pa
 
 
 class PagesSpider(PqwatchSpider):
-    """Fetch each given page once (conditionally) and parse it with its kind's parser."""
+    """Fetch each given page once (conditionally) and parse it with its kind's parser.
+
+    Arguments (`scrapy crawl pages -a NAME=VALUE`, forms in spiders.arguments): `urls` one
+    http(s) URL or several joined by commas (required), each a questions-statements.parliament.uk
+    written-question page or a historic Hansard written answer:
+    `-a urls=https://questions-statements.parliament.uk/written-questions/detail/2024-01-08/1234`."""
 
     name = "pages"
     handle_httpstatus_list = [304, 404, 410]
 
-    def __init__(self, urls: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, urls: list[str] | str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.urls = list(urls or [])
+        self.urls = url_list("urls", urls)
+        if not self.urls:
+            raise ArgumentError("urls: give the pages to read (-a urls=URL or URL,URL,...)")
         self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.urls})
         self.hosts = frozenset(h.removeprefix("www.") for h in self.allowed_domains)
 

@@ -10,29 +10,10 @@ from monitor.changes.detect import detect_changes
 from monitor.cli import main
 from monitor.demo.site import LocalSite
 from spiders.sources.blog import parse
-from tests.support.helpers import email, listing, post
+from tests.support.helpers import ten_answer_blog
 from tests.support.rebaseline import BODY, record_crawl, upgrade_parser
 
 ORIGINAL_PARSER = parse.PARSER_ID
-POSTS = [f"/2021/10/{n + 1:02d}/answer/" for n in range(10)]
-
-
-def _pages(base: str, changed: int = 0) -> dict[str, bytes]:
-    pages = {
-        path: post(
-            base,
-            path,
-            email(
-                f"HL{4000 + n}",
-                "07 September 2021",
-                "21 Sep 2021 at 15:56",
-                f"Answer {n}, {'revised' if n < changed else 'as given'}.",
-            ),
-        )
-        for n, path in enumerate(POSTS)
-    }
-    pages["/"] = listing(POSTS)
-    return {path: text.encode() for path, text in pages.items()}
 
 
 def _json(capfd, argv: list[str]):
@@ -43,10 +24,10 @@ def _json(capfd, argv: list[str]):
 
 def test_a_crawl_that_changes_30_percent_is_held_until_released(db_url, capfd):
     with LocalSite() as site:
-        site.replace(_pages(site.url))
+        site.replace(ten_answer_blog(site.url))
         crawl_args = ["--db", db_url, "crawl", "blog", "--delay", "0", "--start-url", site.url + "/"]
         assert main(crawl_args) == 0
-        site.replace(_pages(site.url, changed=3))
+        site.replace(ten_answer_blog(site.url, changed=3))
         capfd.readouterr()
         assert main(crawl_args) == 1
         out = capfd.readouterr().out.strip().splitlines()
@@ -83,10 +64,10 @@ def test_a_crawl_that_changes_30_percent_is_held_until_released(db_url, capfd):
 
 def test_a_small_change_is_not_held(db_url, capfd):
     with LocalSite() as site:
-        site.replace(_pages(site.url))
+        site.replace(ten_answer_blog(site.url))
         crawl_args = ["--db", db_url, "crawl", "blog", "--delay", "0", "--start-url", site.url + "/"]
         assert main(crawl_args) == 0
-        site.replace(_pages(site.url, changed=1))
+        site.replace(ten_answer_blog(site.url, changed=1))
         assert main(crawl_args) == 0  # 10%: below the threshold
     assert main(["--db", db_url, "held"]) == 0
     assert capfd.readouterr().out.strip().endswith("no holds")

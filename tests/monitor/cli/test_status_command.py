@@ -23,34 +23,15 @@ from monitor.notify.digest import LONDON
 from storage.db import open_database
 from storage.models import CrawlRun, Subscriber, filters_key
 from storage.terms import Frequency, SubscriberStatus, utcnow
-from tests.support.helpers import email, listing, post
+from tests.support.helpers import ten_answer_blog
 
 PQWATCH = str(Path(sys.executable).with_name("pqwatch"))
-POSTS = [f"/2021/10/{n + 1:02d}/answer/" for n in range(10)]
 
 
 def pqwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PQWATCH_DOWNLOAD_DELAY": "0"}
     env.pop("PQWATCH_CONFIG", None)
     return subprocess.run([PQWATCH, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
-
-
-def _pages(base: str, changed: int = 0) -> dict[str, bytes]:
-    pages = {
-        path: post(
-            base,
-            path,
-            email(
-                f"HL{4000 + n}",
-                "07 September 2021",
-                "21 Sep 2021 at 15:56",
-                f"Answer {n}, {'revised' if n < changed else 'as given'}.",
-            ),
-        )
-        for n, path in enumerate(POSTS)
-    }
-    pages["/"] = listing(POSTS)
-    return {path: text.encode() for path, text in pages.items()}
 
 
 def _add_subscriptions(db_url: str) -> None:
@@ -108,7 +89,7 @@ def _stamp(moment: datetime) -> str:
 
 def test_status_shows_sources_runs_holds_subscribers_and_digests_due(db_url, tmp_path):
     with LocalSite() as site:
-        site.replace(_pages(site.url))
+        site.replace(ten_answer_blog(site.url))
         config = tmp_path / "pqwatch.toml"
         config.write_text(
             f'[[blog]]\nname = "localwp"\nstart_urls = ["{site.url}/"]\nschedule = "15 */6 * * *"\n\n'
@@ -118,7 +99,7 @@ def test_status_shows_sources_runs_holds_subscribers_and_digests_due(db_url, tmp
         base = ("--db", db_url, "--config", str(config))
         first = pqwatch(*base, "crawl", "localwp", cwd=tmp_path)
         assert first.returncode == 0, first.stdout + first.stderr
-        site.replace(_pages(site.url, changed=3))
+        site.replace(ten_answer_blog(site.url, changed=3))
         held = pqwatch(*base, "crawl", "localwp", cwd=tmp_path)
         assert held.returncode == 1 and "crawl held 3 changes" in held.stdout, held.stdout + held.stderr
         again = pqwatch(*base, "crawl", "localwp", cwd=tmp_path)  # nothing new: an ok run

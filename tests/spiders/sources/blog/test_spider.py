@@ -178,9 +178,12 @@ def _free_port() -> int:
 
 
 def test_an_unreachable_start_url_is_a_counted_error_and_a_failed_exit(db_url, capfd):
-    status, out = crawl(db_url, f"http://127.0.0.1:{_free_port()}/", capfd=capfd)
+    port = _free_port()
+    status, out = crawl(db_url, f"http://127.0.0.1:{port}/", capfd=capfd)
     assert status == 1
-    assert "could not fetch" in out and "1 errors" in out
+    # One line for the host (issue 12), not a "could not fetch" per URL and a warning per retry.
+    assert f"127.0.0.1:{port}: unreachable (connection refused)" in out and "1 errors" in out
+    assert "could not fetch" not in out and "retrying" not in out
 
 
 @pytest.mark.parametrize(
