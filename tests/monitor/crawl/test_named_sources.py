@@ -53,7 +53,8 @@ def test_a_failed_crawl_is_recorded_failed_with_its_reason(db_url, tmp_path):
     assert done.stdout.startswith("127.0.0.1: crawl finished with errors"), done.stdout
     [run] = runs(db_url)
     assert (run.source, run.outcome) == ("127.0.0.1", "failed")
-    assert run.reason and run.reason.endswith("error" if run.counts["errors"] == 1 else "errors")
+    # Issue 12: the reason names the unreachable host (one counted error for it).
+    assert run.reason == "host unreachable: 127.0.0.1:9 (connection refused)" and run.counts["errors"] == 1
 
 
 @pytest.mark.parametrize(
