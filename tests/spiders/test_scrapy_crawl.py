@@ -132,6 +132,26 @@ def test_scrapy_crawl_parliament_takes_windows_in_their_documented_form(sqlite_u
     assert json.loads(pqwatch(sqlite_url, "changes", "--format", "json"))
 
 
+def test_scrapy_crawl_parliament_without_windows_is_the_routine_run_of_the_configured_api(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with ApiStandIn() as api:
+        api.put(generate_questions(1)[0])
+        config = tmp_path / "sources.toml"
+        config.write_text(f'[parliament]\napi_base = "{api.url}"\n')
+        env = {**os.environ, "PQWATCH_CONFIG": str(config)}
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "environ", env)
+            done = scrapy("parliament", db_url=sqlite_url)
+        queries = [parse_qs(urlsplit(path).query) for _, path, _ in api.requests if "questions?" in path]
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Not the whole API: answered and corrected since yesterday, and the 30-day unanswered sweep.
+    assert queries and all(
+        "answeredWhenFrom" in q or "correctedWhenFrom" in q or q.get("answered") == ["Unanswered"]
+        for q in queries
+    )
+
+
 @pytest.mark.parametrize(
     ("spider", "argument", "says"),
     [

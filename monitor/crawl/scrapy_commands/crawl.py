@@ -68,6 +68,14 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give one spider: scrapy crawl blog|parliament|pages -a NAME=VALUE ...")
         name, spargs = args[0], dict(opts.spargs)
+        if name == "parliament":  # as `pqwatch crawl parliament`: the configured API's routine run
+            from spiders.sources.api.windows import routine_windows
+            from storage.terms import utcnow as now
+
+            spargs.setdefault("api_base", self.config.api_base)
+            spargs.setdefault("refresh_days", str(self.config.refresh_days))
+            if "windows" not in spargs:
+                spargs["windows"] = routine_windows(now().date())
         if name not in SPIDERS:
             return self._fail(f"no spider {name!r} (known: {', '.join(sorted(SPIDERS))})", 2)
         assert self.crawler_process is not None and self.settings is not None
