@@ -7,30 +7,38 @@ crash after sending sends nothing twice. Each row moves claimed -> sending -> se
 suppressed: "claimed" while the mail is not yet handed over, "sending" from just before the
 transport's send until its outcome is recorded.
 
-A run that dies leaves its row behind. The next run takes a claimed or sending row as left by a
-dead run when it was claimed before that run began (its `created_at`, the claiming run's clock, is
-older than this run's `now`) — rows claimed by this run carry this run's `now`. A claimed row of a
-dead run was never handed over, so it is sent now under the same Message-ID; a sending row of a
-dead run may or may not have reached the server, so it becomes "interrupted": reported (a log
-line, the run's summary, a non-zero exit) and, as only "sent" rows count, its changes go in the
-subscriber's next digest. Taking a row over is a compare-and-set on its status, so two runs never
-both send one row. One scheduler holds the leader lock and a run settles only rows of its own
-frequency, so runs rarely overlap; when two do (two crawls each sending immediate digests, or a
-manual `pqwatch digest` beside the daemon), the later one may report the earlier one's live
-hand-over as interrupted, and that row is put right when the live run records its outcome."""
+A run that dies leaves its row behind, and a later run settles it: a claimed row was never handed
+over, so it is sent now under the same Message-ID; a sending row may or may not have reached the
+server, so it becomes "interrupted": reported (a log line, the run's summary, a non-zero exit) and,
+as only "sent" rows count, its changes go in the subscriber's next digest. Only rows claimed before
+the settling run began are candidates (their `created_at`, the claiming run's clock, is older than
+its `now`), and a run settles only rows of its own frequency. Taking a row over is a
+compare-and-set on its status, so two runs never both send one row.
+
+On PostgreSQL several `pqwatch digest` senders (on several machines) can share the due digests: a
+sender holds the row it works `FOR KEY SHARE` on a connection of its own, from just after its
+claim until its outcome is recorded, and a settler takes only the candidates it can lock `FOR
+UPDATE SKIP LOCKED`. The lock proves its sender alive (it goes only with the sender's transaction
+or connection), so a live sender's hand-over is never taken for a dead one's. A claim is unlocked
+for the instant between its commit and its lock; a settler taking it then resumes it, and the
+compare-and-set lets one of the two send. On SQLite (one machine, one scheduler) there is no row
+lock: two runs that overlap there (a manual `pqwatch digest` beside the daemon) may have the later
+one report the earlier one's live hand-over as interrupted, and that row is put right when the
+live run records its outcome."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Update, func, select, update
+from sqlalchemy import Connection, CursorResult, Engine, Update, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -206,6 +214,41 @@ def mailer_for(settings: Settings, sessions: sessionmaker[Session]) -> Mailer:
     )
 
 
+class _RowLocks:
+    """The liveness locks of one run (PostgreSQL): while the run works an outbox row it holds it
+    `FOR KEY SHARE` in a transaction of a connection of its own, so a settler's `FOR UPDATE SKIP
+    LOCKED` passes it by. The lock goes when the run's outcome is recorded or its connection
+    closes (the run died). On SQLite, which has no row locks, it does nothing."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        engine: Engine = sessions.kw["bind"]
+        self._engine = engine if engine.dialect.name == "postgresql" else None
+        self._connection: Connection | None = None  # opened at the first row: most runs send nothing
+
+    @contextmanager
+    def held(self, row_id: int) -> Iterator[None]:
+        """Hold the row's lock for the block; its transaction ends with the block."""
+        if self._engine is None:
+            yield
+            return
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        # Why KEY SHARE: it conflicts with a settler's FOR UPDATE but not with the FOR NO KEY
+        # UPDATE of this run's own status updates (non-key columns) on its other connection.
+        self._connection.execute(
+            select(OutboxMail.id).where(OutboxMail.id == row_id).with_for_update(read=True, key_share=True)
+        )
+        try:
+            yield
+        finally:
+            self._connection.rollback()  # the transaction only holds the lock: ending it releases it
+
+    def close(self) -> None:
+        """Close the lock connection, if one was opened."""
+        if self._connection is not None:
+            self._connection.close()
+
+
 RESEND_EVERY = timedelta(hours=1)  # a confirmation mail may be sent again at most once an hour
 
 
@@ -230,9 +273,13 @@ def send_confirmation(
             key += f":again:{now:%Y%m%dT%H}"
         mail = _confirmation_mail(subscriber, mailer)
         email = subscriber.email
-    outcome = _deliver(
-        sessions, mailer, subscriber_id, email, key, MailKind.CONFIRM, mail, (None, None, 0), now
-    )
+    locks = _RowLocks(sessions)
+    try:
+        outcome = _deliver(
+            sessions, mailer, locks, subscriber_id, email, key, MailKind.CONFIRM, mail, (None, None, 0), now
+        )
+    finally:
+        locks.close()
     return outcome == OutboxStatus.SENT
 
 
@@ -270,12 +317,14 @@ def send_due_digests(
     run and suppresses nobody; a subscriber whose mail cannot be built (an address unfit for a
     header) fails alone, logged, and the run goes on."""
     run = DigestRun()
+    locks = _RowLocks(sessions)
     try:
         if not dry_run:
-            _settle_dead_runs(sessions, mailer, now, frequency, run)
+            _settle_dead_runs(sessions, mailer, locks, now, frequency, run)
         if not run.stopped:
-            _send_due(sessions, mailer, now, frequency, dry_run, run, show)
+            _send_due(sessions, mailer, locks, now, frequency, dry_run, run, show)
     finally:
+        locks.close()
         close = getattr(mailer.transport, "close", None)
         if close is not None:
             close()  # an SMTP transport keeps one connection for the whole run
@@ -285,6 +334,7 @@ def send_due_digests(
 def _send_due(
     sessions: sessionmaker[Session],
     mailer: Mailer,
+    locks: _RowLocks,
     now: datetime,
     frequency: str | None,
     dry_run: bool,
@@ -360,6 +410,7 @@ def _send_due(
             outcome = _deliver(
                 sessions,
                 mailer,
+                locks,
                 subscriber.id,
                 subscriber.email,
                 key,
@@ -393,10 +444,16 @@ def _stop(run: DigestRun, failure: MailError) -> None:
 
 
 def _settle_dead_runs(
-    sessions: sessionmaker[Session], mailer: Mailer, now: datetime, frequency: str | None, run: DigestRun
+    sessions: sessionmaker[Session],
+    mailer: Mailer,
+    locks: _RowLocks,
+    now: datetime,
+    frequency: str | None,
+    run: DigestRun,
 ) -> None:
-    """Settle the rows a dead run left (claimed or sending, claimed before this run began)."""
-    with sessions() as session:
+    """Settle the rows a dead run left (claimed or sending, claimed before this run began, and on
+    PostgreSQL not locked by a live sender)."""
+    with sessions.begin() as session:
         query = (
             select(OutboxMail.id, OutboxMail.status, OutboxMail.kind, Subscriber.frequency)
             .join(Subscriber, Subscriber.id == OutboxMail.subscriber_id)
@@ -405,6 +462,10 @@ def _settle_dead_runs(
                 OutboxMail.created_at < now,
             )
             .order_by(OutboxMail.id)
+            # A live sender holds its row FOR KEY SHARE (_RowLocks): the rows this can lock are
+            # those whose sender has gone. The lock is only the probe, so it ends with this
+            # transaction. SQLite has no row locks (this renders nothing there).
+            .with_for_update(skip_locked=True, of=OutboxMail)
         )
         rows = [
             (row_id, status)
@@ -416,7 +477,7 @@ def _settle_dead_runs(
             _interrupt(sessions, row_id, run)
             continue
         try:
-            outcome = _resume(sessions, mailer, row_id, now)
+            outcome = _resume(sessions, mailer, locks, row_id, now)
         except MailError as failure:
             _stop(run, failure)
             return
@@ -452,7 +513,9 @@ def _interrupt(sessions: sessionmaker[Session], row_id: int, run: DigestRun) -> 
         )
 
 
-def _resume(sessions: sessionmaker[Session], mailer: Mailer, row_id: int, now: datetime) -> str:
+def _resume(
+    sessions: sessionmaker[Session], mailer: Mailer, locks: _RowLocks, row_id: int, now: datetime
+) -> str:
     """Send a row a dead run claimed but never handed over, with its Message-ID; the outcome."""
     with sessions() as session:
         row = session.get(OutboxMail, row_id)
@@ -477,7 +540,9 @@ def _resume(sessions: sessionmaker[Session], mailer: Mailer, row_id: int, now: d
         email, version, subscriber_id = subscriber.email, subscriber.link_version, subscriber.id
         key, message_id = row.period_key, row.message_id or _message_id(mailer, subscriber.id, row.period_key)
     log.warning("sending the mail to %s (%s) that a dead run claimed but never handed over", email, key)
-    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version, subscriber_id)
+    return _hand_over(
+        sessions, mailer, locks, row_id, email, key, mail, message_id, now, version, subscriber_id
+    )
 
 
 def _claimed_digest(
@@ -620,6 +685,7 @@ def build_context(
 def _deliver(
     sessions: sessionmaker[Session],
     mailer: Mailer,
+    locks: _RowLocks,
     subscriber_id: int,
     email: str,
     key: str,
@@ -652,12 +718,15 @@ def _deliver(
             row_id = row.id
     except IntegrityError:
         return "skipped_already_sent"  # another run or scheduler has this period: never twice
-    return _hand_over(sessions, mailer, row_id, email, key, mail, message_id, now, version, subscriber_id)
+    return _hand_over(
+        sessions, mailer, locks, row_id, email, key, mail, message_id, now, version, subscriber_id
+    )
 
 
 def _hand_over(
     sessions: sessionmaker[Session],
     mailer: Mailer,
+    locks: _RowLocks,
     row_id: int,
     email: str,
     key: str,
@@ -667,52 +736,56 @@ def _hand_over(
     version: int,
     subscriber_id: int,
 ) -> str:
-    """Hand a claimed row's mail to the transport and record the outcome (the run counter)."""
-    # The List-Unsubscribe link (RFC 8058) ends this subscription only, not the address's others.
-    unsubscribe_url, _ = mailer.links(email, version, subscriber_id)
-    try:
-        message = build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
-    except ValueError as unfit:  # a stored address unfit for a header: this mail fails, the run goes on
-        log.error("mail to %r (%s) failed: it cannot be put in a mail header: %s", email, key, unfit)
-        return _finish_unsent(
-            sessions, row_id, f"cannot be put in a mail header: {unfit}", OutboxStatus.FAILED
-        )
-    with sessions.begin() as session:
-        # Claimed -> sending as a compare-and-set: of two runs taking over one row, one sends.
-        moved = _changed(
-            session,
-            update(OutboxMail)
-            .where(OutboxMail.id == row_id, OutboxMail.status == OutboxStatus.CLAIMED)
-            .values(status=OutboxStatus.SENDING, attempts=OutboxMail.attempts + 1),
-        )
-    if not moved:
-        return "skipped_already_sent"
-    status: OutboxStatus = OutboxStatus.SENT
-    stop: MailError | None = None
-    error_text: str | None = None
-    try:
-        mailer.transport.send(message)
-    except MailError as failure:
-        address = isinstance(failure, PermanentFailure) and failure.scope == Scope.ADDRESS
-        status = OutboxStatus.SUPPRESSED if address else OutboxStatus.FAILED
-        error_text = f"{failure} [{failure.scope}]"
-        # Not about this address (relaying denied, a refused login, rate limited, the server
-        # gone): every mail would fail alike, so the run stops and nobody is suppressed.
-        stop = failure if failure.scope == Scope.POLICY else None
-    with sessions.begin() as session:
-        row = session.get(OutboxMail, row_id)
-        if row is None:  # claimed above, and outbox rows are never deleted
-            raise RuntimeError(f"the outbox row of {email} ({key}) has gone")
-        # The outbox row is this mail's state machine, not history: moving it on is right.
-        row.status, row.error = status, error_text
-        row.sent_at = now if status == OutboxStatus.SENT else None
-        if status == OutboxStatus.SUPPRESSED:
-            suppress(session, row.subscriber_id)
-    if error_text:
-        log.error("mail to %s (%s) %s: %s", email, key, status, error_text)
-    if stop is not None:
-        raise stop
-    return status.value  # the run counter of the same name
+    """Hand a claimed row's mail to the transport and record the outcome (the run counter),
+    holding the row's liveness lock throughout."""
+    # Locked before claimed -> sending, released after the outcome: a live sender's "sending"
+    # row is always locked, so no settler takes it for a dead run's.
+    with locks.held(row_id):
+        # The List-Unsubscribe link (RFC 8058) ends this subscription only, not the address's others.
+        unsubscribe_url, _ = mailer.links(email, version, subscriber_id)
+        try:
+            message = build_message(mail, email, mailer.sender, unsubscribe_url, message_id, date=now)
+        except ValueError as unfit:  # a stored address unfit for a header: this mail fails, the run goes on
+            log.error("mail to %r (%s) failed: it cannot be put in a mail header: %s", email, key, unfit)
+            return _finish_unsent(
+                sessions, row_id, f"cannot be put in a mail header: {unfit}", OutboxStatus.FAILED
+            )
+        with sessions.begin() as session:
+            # Claimed -> sending as a compare-and-set: of two runs taking over one row, one sends.
+            moved = _changed(
+                session,
+                update(OutboxMail)
+                .where(OutboxMail.id == row_id, OutboxMail.status == OutboxStatus.CLAIMED)
+                .values(status=OutboxStatus.SENDING, attempts=OutboxMail.attempts + 1),
+            )
+        if not moved:
+            return "skipped_already_sent"
+        status: OutboxStatus = OutboxStatus.SENT
+        stop: MailError | None = None
+        error_text: str | None = None
+        try:
+            mailer.transport.send(message)
+        except MailError as failure:
+            address = isinstance(failure, PermanentFailure) and failure.scope == Scope.ADDRESS
+            status = OutboxStatus.SUPPRESSED if address else OutboxStatus.FAILED
+            error_text = f"{failure} [{failure.scope}]"
+            # Not about this address (relaying denied, a refused login, rate limited, the server
+            # gone): every mail would fail alike, so the run stops and nobody is suppressed.
+            stop = failure if failure.scope == Scope.POLICY else None
+        with sessions.begin() as session:
+            row = session.get(OutboxMail, row_id)
+            if row is None:  # claimed above, and outbox rows are never deleted
+                raise RuntimeError(f"the outbox row of {email} ({key}) has gone")
+            # The outbox row is this mail's state machine, not history: moving it on is right.
+            row.status, row.error = status, error_text
+            row.sent_at = now if status == OutboxStatus.SENT else None
+            if status == OutboxStatus.SUPPRESSED:
+                suppress(session, row.subscriber_id)
+        if error_text:
+            log.error("mail to %s (%s) %s: %s", email, key, status, error_text)
+        if stop is not None:
+            raise stop
+        return status.value  # the run counter of the same name
 
 
 def _changed(session: Session, statement: Update) -> int:
