@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,9 @@ class BlogSource:
     start_urls: tuple[str, ...]
     max_listing_pages: int = 0
     schedule: str = "15 */6 * * *"  # crontab, Europe/London
+    # Dispatched to Scrapyd nodes, the crawl is this many jobs (shards of its posts), run one
+    # after another; a local crawl is one process whatever it says (see crawl_processes).
+    shards: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Settings:
     # held from digests for the operator (PQWATCH_MASS_CHANGE_THRESHOLD).
     mass_change_threshold: float = 0.2
     parliament_schedule: str = "45 */2 * * *"  # crontab, Europe/London
+    # Scrapyd nodes to dispatch crawl jobs to (PQWATCH_SCRAPYD_URLS); none: local processes.
+    scrapyd_urls: tuple[str, ...] = ()
 
 
 def load_settings(
@@ -85,7 +91,24 @@ def load_settings(
         refresh_days=int(_number(env, "PQWATCH_REFRESH_DAYS", "7", int, minimum=0)),
         full_verify_days=_number(env, "PQWATCH_FULL_VERIFY_DAYS", "7", float, minimum=0),
         mass_change_threshold=mass_change_threshold(env),
+        scrapyd_urls=_scrapyd_urls(env, db_url or env.get("PQWATCH_DB_URL") or ""),
     )
+
+
+def _scrapyd_urls(env: dict[str, str], db_url: str) -> tuple[str, ...]:
+    """Read PQWATCH_SCRAPYD_URLS: node URLs joined by commas (http://user:pass@node1:6800,...).
+
+    The nodes' crawls write to the leader's database, so it must be one they can all reach."""
+    raw = env.get("PQWATCH_SCRAPYD_URLS", "")
+    urls = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for url in urls:
+        check_http_url(url, "PQWATCH_SCRAPYD_URLS")
+    if urls and not db_url.startswith("postgresql"):
+        raise ConfigError(
+            "PQWATCH_SCRAPYD_URLS needs a PostgreSQL database (PQWATCH_DB_URL or --db "
+            "postgresql://...): crawls on other machines cannot share a SQLite file"
+        )
+    return urls
 
 
 def mass_change_threshold(environ: dict[str, str] | None = None) -> float:
@@ -121,6 +144,9 @@ def _number(env: dict[str, str], name: str, default: str, kind: type, *, minimum
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
+        if path == DEFAULT_CONFIG and not path.exists():
+            # Why: in the egg a Scrapyd node runs, the bundled file is inside a zip.
+            return tomllib.loads(resources.files("monitor").joinpath("pqwatch.toml").read_text("utf-8"))
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
@@ -154,12 +180,19 @@ def _read_sources(path: Path, data: dict[str, Any]) -> tuple[BlogSource, ...]:
                 name=name,
                 start_urls=tuple(urls),
                 max_listing_pages=int(entry.get("max_listing_pages", 0)),
+                shards=_shards(entry.get("shards", 1), f"{path}: [[blog]] entry {number}"),
                 schedule=_crontab(
                     entry.get("schedule", BlogSource.schedule), f"{path}: [[blog]] entry {number}"
                 ),
             )
         )
     return tuple(blogs)
+
+
+def _shards(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+        raise ConfigError(f"{where}: shards {value!r} is not a whole number from 1 to 64")
+    return value
 
 
 def _crontab(value: object, where: str) -> str:

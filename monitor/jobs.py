@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from monitor.config import load_settings
-from monitor.crawl.plans import configured_crawls
+from monitor.crawl.plans import configured_crawls, source_shards
 from monitor.crawl.processes import HostBusy, kill_running_crawls
 from monitor.crawl.record import SCHEDULE, recorded_crawl
 from monitor.crawl.runner import CrawlOptions, summary_line
@@ -22,7 +22,8 @@ log = logging.getLogger("pqwatch.run")
 
 
 def crawl_job(source: str, db_url: str | None = None, config_file: str | None = None) -> dict[str, int]:
-    """Crawl one configured source in a subprocess, detect changes, send immediate digests.
+    """Crawl one configured source (in a subprocess, or as jobs on the Scrapyd nodes of
+    PQWATCH_SCRAPYD_URLS), detect changes, send immediate digests.
 
     `db_url` and `config_file` (the daemon's) win over the environment, as the flags do."""
     settings = load_settings(db_url=db_url, config_file=config_file)
@@ -34,6 +35,8 @@ def crawl_job(source: str, db_url: str | None = None, config_file: str | None = 
         timeout=settings.download_timeout,
         full_verify_days=settings.full_verify_days,
         log_times=True,  # its lines land in the daemon's log, among the daemon's timed ones
+        nodes=settings.scrapyd_urls,  # none: a local crawl process
+        shards=source_shards(settings, source),
     )
     spider, args = configured_crawls(settings, utcnow().date())[source]
     try:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from spiders.sources.api.windows import DATE_KINDS, Window, window
 
-__all__ = ["ArgumentError", "flag", "url_list", "whole_number", "windows"]
+__all__ = ["ArgumentError", "as_text", "flag", "url_list", "whole_number", "window_text", "windows"]
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -109,3 +109,29 @@ def _day(text: str, whole: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ArgumentError(f"windows: {text!r} in {whole!r} is not a date YYYY-MM-DD") from None
+
+
+def as_text(args: dict[str, Any]) -> dict[str, str]:
+    """The `-a` strings of spider arguments as pqwatch builds them (lists, numbers, flags,
+    windows): what a Scrapyd job is scheduled with. Each spider reads them back to the same."""
+    texts: dict[str, str] = {}
+    for name, value in args.items():
+        if name == "windows":
+            texts[name] = ",".join(window_text(item) for item in value or ())
+        elif isinstance(value, bool):
+            texts[name] = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            texts[name] = ",".join(value)
+        else:
+            texts[name] = str(value)
+    return texts
+
+
+def window_text(query: Window) -> str:
+    """A window as its `-a windows=` form: `answered:2024-01-08..2024-01-12[+unanswered]`."""
+    for kind in DATE_KINDS:
+        start, end = query.get(f"{kind}WhenFrom"), query.get(f"{kind}WhenTo")
+        if start or end:
+            unanswered = "+unanswered" if query.get("answered") == "Unanswered" else ""
+            return f"{kind}:{start or ''}..{end or ''}{unanswered}"
+    raise ArgumentError(f"windows: {query!r} bounds no date")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.I)
@@ -140,5 +141,16 @@ def code_fingerprint(*files: str) -> str:
     the code that decides its records does."""
     digest = hashlib.sha256()
     for file in files:
-        digest.update(Path(file).read_bytes())
+        digest.update(_source_bytes(Path(file)))
     return digest.hexdigest()
+
+
+def _source_bytes(path: Path) -> bytes:
+    """A source file's bytes, from the disk or, in the egg a Scrapyd node runs, from its zip."""
+    if path.exists():
+        return path.read_bytes()
+    for archive in path.parents:
+        if archive.is_file() and zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as egg:
+                return egg.read(path.relative_to(archive).as_posix())
+    raise FileNotFoundError(path)

@@ -24,7 +24,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.terms import CrawlOutcome, Frequency, MailKind, OutboxStatus, SubscriberStatus, VersionStatus
+from storage.terms import (
+    CrawlOutcome,
+    Frequency,
+    JobState,
+    MailKind,
+    OutboxStatus,
+    SubscriberStatus,
+    VersionStatus,
+)
 
 
 class Base(DeclarativeBase):
@@ -307,6 +315,30 @@ class CrawlRun(Base):
     # A CrawlOutcome: running | ok | failed (the run could not do its job; `reason` says why).
     outcome: Mapped[str] = mapped_column(String(16), default=CrawlOutcome.RUNNING)
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlJob(Base):
+    """One crawl job dispatched to a Scrapyd node: the leader writes it before scheduling the
+    job under the same id, the node's process claims it (dispatched -> running) and reports its
+    counts on it; a job whose row is no longer "dispatched" when it starts does not crawl."""
+
+    __tablename__ = "crawl_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64), unique=True)  # Scrapyd's jobid, chosen by the leader
+    source: Mapped[str] = mapped_column(String(200))
+    spider: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(300))  # the node's URL, without its credentials
+    shard: Mapped[int] = mapped_column(Integer, default=0)
+    shards: Mapped[int] = mapped_column(Integer, default=1)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)  # 2: re-dispatched after a loss
+    # A JobState: dispatched | running | finished | failed | lost
+    state: Mapped[str] = mapped_column(String(16), default=JobState.DISPATCHED, index=True)
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
 
 

@@ -78,6 +78,16 @@ class CrawlOutcome(StrEnum):
     FAILED = "failed"  # could not do its job: unreachable host, errors, a host busy
 
 
+class JobState(StrEnum):
+    """Where a crawl job dispatched to a Scrapyd node stands (`crawl_jobs.state`)."""
+
+    DISPATCHED = "dispatched"  # scheduled on its node, not started
+    RUNNING = "running"  # its node's process claimed it and is crawling
+    FINISHED = "finished"  # it reported its counts; the crawl did its job
+    FAILED = "failed"  # it reported, or its node refused it: `reason` says why
+    LOST = "lost"  # its node lost it (killed, restarted, gone); it never reports now
+
+
 class MailKind(StrEnum):
     """What an outbox row is (`outbox.kind`)."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.cli.base import HOUSES, UsageError
 from monitor.config import Settings, check_http_url
-from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill
+from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill, source_shards
 from monitor.crawl.processes import HostBusy
 from monitor.crawl.record import MANUAL, recorded_crawl
 from monitor.crawl.runner import CrawlOptions, summary_line
@@ -54,6 +55,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     crawl.add_argument("--delay", type=float, help="seconds between requests to one host")
     crawl.add_argument("--concurrency", type=int, help="requests at a time per host")
 
+    deploy = commands.add_parser("deploy", help="upload pqwatch's egg to every Scrapyd node")
+    deploy.set_defaults(run=cmd_deploy)
+    deploy.add_argument(
+        "--node", action="append", default=[], metavar="URL", help="a node (default: PQWATCH_SCRAPYD_URLS)"
+    )
+
     commands.add_parser("run", help="the scheduler daemon: crawls and digests on schedule").set_defaults(
         run=cmd_run
     )
@@ -85,7 +92,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         full_verify_days=settings.full_verify_days,
         progress=sys.stderr.isatty(),
         verbose=args.verbose,
+        nodes=settings.scrapyd_urls,
     )
+    if settings.scrapyd_urls:  # each job's dispatch and end, as they happen
+        logging.getLogger("pqwatch.crawl").setLevel(logging.INFO)
     if options.delay < 0 or options.concurrency < 1:
         raise UsageError("--delay must be at least 0 and --concurrency at least 1")
     if args.max_pages < 0:
@@ -156,7 +166,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     failed = False
     for name, spider, spider_args in jobs:
         try:
-            result = recorded_crawl(sessions, settings.db_url, name, spider, spider_args, options, MANUAL)
+            shards = replace(options, shards=source_shards(settings, name))
+            result = recorded_crawl(sessions, settings.db_url, name, spider, spider_args, shards, MANUAL)
         except HostBusy as error:  # the crawl could not do its job: 1, not the 2 of bad input
             print(f"{name}: crawl failed: {error}")
             failed = True
@@ -180,6 +191,7 @@ def _crawl_named(
             f"{name} is a configured source: crawl it as configured (no {' '.join(given) or 'options'})"
         )
     spider, spider_args = crawl
+    options = replace(options, shards=source_shards(settings, name))
     if args.max_pages and "max_listing_pages" in spider_args:
         spider_args = {**spider_args, "max_listing_pages": args.max_pages}
     try:
@@ -189,6 +201,28 @@ def _crawl_named(
         return 1
     print(f"{name}: {summary_line(result)}")
     return 1 if result.failed else 0
+
+
+def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
+    """Build pqwatch's egg once and upload it to every node; 1 when a node did not take it."""
+    from monitor.crawl.egg import build_egg
+    from monitor.crawl.scrapyd import Node, NodeError
+
+    urls = [check_http_url(url.rstrip("/"), "--node") for url in args.node] or list(settings.scrapyd_urls)
+    if not urls:
+        raise UsageError("no Scrapyd nodes: set PQWATCH_SCRAPYD_URLS or give --node URL")
+    version, egg = build_egg()
+    failed = False
+    for url in urls:
+        node = Node(url, timeout=120.0)  # the node lists the egg's spiders before it answers
+        try:
+            spiders = node.add_version(version, egg)
+        except NodeError as error:
+            print(f"{node.name}: not deployed: {error}")
+            failed = True
+            continue
+        print(f"{node.name}: deployed pqwatch {version} ({len(egg) // 1024} KiB, {spiders} spiders)")
+    return 1 if failed else 0
 
 
 def _blog_name(settings: Settings, start_urls: list[str]) -> str:

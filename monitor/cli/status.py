@@ -4,6 +4,7 @@ periods) that monitor.queries.status is given, and the command's output."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
@@ -11,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from monitor.config import Settings
 from monitor.crawl.plans import configured_crawls
 from monitor.notify.digest import LONDON, latest_period
-from monitor.queries.status import ConfiguredSource, DigestSlot, StatusView, monitor_status
+from monitor.queries.status import ConfiguredSource, DigestSlot, NodeStatus, StatusView, monitor_status
 from monitor.scheduler import schedules
 from storage.terms import Frequency
 
@@ -44,17 +45,32 @@ def digest_slot(frequency: str, send_time: str, now: datetime) -> DigestSlot:
 
 
 def read_status(settings: Settings, now: datetime) -> StatusView:
-    """The status of the database and config in `settings` at `now` (naive UTC)."""
+    """The status of the database and config in `settings` at `now` (naive UTC), with each
+    Scrapyd node of the settings as it answers now."""
     from storage.db import open_database
 
     sessions = open_database(settings.db_url)
     try:
         with sessions() as session:
-            return monitor_status(
+            status = monitor_status(
                 session, sources=configured_sources(settings, now), digest_slots=digest_slot, now=now
             )
     finally:
         sessions.kw["bind"].dispose()
+    return replace(status, nodes=tuple(node_status(url) for url in settings.scrapyd_urls))
+
+
+def node_status(url: str) -> NodeStatus:
+    """One node as it answers daemonstatus.json and listversions.json now."""
+    from monitor.crawl.scrapyd import Node, NodeError
+
+    node = Node(url, timeout=5.0)
+    try:
+        load = node.load()
+        versions = node.versions()
+    except NodeError as error:
+        return NodeStatus(node.name, reachable=False, error=str(error))
+    return NodeStatus(node.name, True, load.running, load.pending, versions[-1] if versions else None)
 
 
 def print_status(settings: Settings, output_format: str, now: datetime) -> int:

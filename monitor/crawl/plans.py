@@ -51,6 +51,11 @@ def configured_crawls(settings: Settings, today: date) -> dict[str, tuple[str, d
     return crawls
 
 
+def source_shards(settings: Settings, source: str) -> int:
+    """How many jobs a configured source's crawl is on Scrapyd nodes (its `shards`; else 1)."""
+    return next((blog.shards for blog in settings.blogs if blog.name == source), 1)
+
+
 def run_backfill(
     sessions: sessionmaker[Session],
     db_url: str,

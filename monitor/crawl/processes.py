@@ -59,6 +59,14 @@ class CrawlOptions:
     full_verify_days: float = 7.0
     # Every log line of the crawl process starts with its time (the daemon's log, `pqwatch run`).
     log_times: bool = False
+    # Scrapyd nodes to run the crawl on (PQWATCH_SCRAPYD_URLS; monitor.crawl.dispatch), and how:
+    # a blog's jobs (its `shards`), seconds between polls of a job, seconds a node may not answer
+    # before its job counts as lost, seconds to wait for any node to answer at dispatch.
+    nodes: tuple[str, ...] = ()
+    shards: int = 1
+    node_poll: float = 1.0
+    node_lost_after: float = 30.0
+    node_wait: float = 60.0
 
 
 class HostBusy(DatabaseError):
@@ -70,10 +78,12 @@ class HostBusy(DatabaseError):
 
 @dataclass(frozen=True)
 class ProcessReport:
-    """How one crawl process ended: its exit status, and the counts it wrote (None if it wrote none)."""
+    """How one crawl process (or Scrapyd job) ended: its exit status, the counts it wrote (None
+    if it wrote none), and why it failed when that is known."""
 
     status: int
     counts: dict[str, int] | None
+    reason: str | None = None
 
 
 def crawl_processes(spider: str, concurrency: int) -> int:

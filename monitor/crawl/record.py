@@ -34,7 +34,7 @@ def recorded_crawl(
 
     started = utcnow()
     try:
-        result = run_crawl(sessions, db_url, spider, spider_args, options)
+        result = run_crawl(sessions, db_url, spider, spider_args, options, source=source)
     except HostBusy as error:
         _record(sessions, db_url, source, spider, trigger, started, None, f"host busy: {error}")
         raise

@@ -48,8 +48,10 @@ def run_crawl(
     options: CrawlOptions,
     *,
     mass_change_threshold: float | None = None,
+    source: str | None = None,
 ) -> CrawlResult:
-    """Run one spider in its crawl processes, then turn what it stored into change events.
+    """Run one spider in its crawl processes (or as jobs on the Scrapyd nodes of
+    `options.nodes`, named `source`), then turn what it stored into change events.
 
     With `sessions` None the database is opened (and migrated) here while the crawl processes
     load; they begin only once it is ready, and a DatabaseError from opening it is raised here
@@ -60,6 +62,17 @@ def run_crawl(
 
     started = utcnow()
     full_hosts: frozenset[str] = frozenset()
+    if options.nodes:  # jobs on Scrapyd nodes (monitor.crawl.dispatch), not local processes
+        from monitor.crawl.dispatch import dispatch_crawl
+        from storage.db import open_database
+
+        sessions = sessions or open_database(db_url)
+        if spider == BLOG_SPIDER:
+            full_hosts = full_hosts_of(sessions, spider_args, started, options.full_verify_days)
+        reports = dispatch_crawl(sessions, db_url, source or spider, spider, spider_args, options)
+        return _finish_reports(
+            sessions, spider, spider_args, reports, started, full_hosts, mass_change_threshold
+        )
     if sessions is not None and spider == BLOG_SPIDER:
         full_hosts = full_hosts_of(sessions, spider_args, started, options.full_verify_days)
     with CrawlProcesses(spider, db_url, spider_args, options, gated=sessions is None) as processes:
@@ -71,6 +84,18 @@ def run_crawl(
                 full_hosts = full_hosts_of(sessions, spider_args, started, options.full_verify_days)
             processes.go()
         reports = processes.wait()
+    return _finish_reports(sessions, spider, spider_args, reports, started, full_hosts, mass_change_threshold)
+
+
+def _finish_reports(
+    sessions: sessionmaker[Session],
+    spider: str,
+    spider_args: dict[str, Any],
+    reports: list[ProcessReport],
+    started: datetime,
+    full_hosts: frozenset[str],
+    mass_change_threshold: float | None,
+) -> CrawlResult:
     counts = _total_counts(reports)
     return finish_crawl(
         sessions,
@@ -157,7 +182,11 @@ def _unreachable(reports: list[ProcessReport]) -> tuple[str, ...]:
 
 
 def _failure_reason(reports: list[ProcessReport]) -> str | None:
-    """Why the crawl failed outright: a process that ended without writing its counts."""
+    """Why the crawl failed outright: a job that said why, or a process that ended without
+    writing its counts."""
+    said = next((report.reason for report in reports if report.reason), None)
+    if said:
+        return said
     silent = next((report for report in reports if report.counts is None), None)
     if silent is None:
         return None

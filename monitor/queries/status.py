@@ -1,7 +1,8 @@
 """`pqwatch status`: what the operator needs at a glance, as one frozen view. Every configured
 source with its schedule, last run (from `crawl_runs`) and next run; the mass change holds
 waiting for a decision; subscriptions by state; the digests due next; and how far change
-detection has got.
+detection has got; with Scrapyd nodes, each node as it answered (the caller asks them) and the
+crawl jobs dispatched to them.
 
 Why the schedule-derived times come in from the caller (`ConfiguredSource.next_run`, a
 `DigestSlots` function): the schedules are the scheduler's (APScheduler's cron triggers) and
@@ -19,8 +20,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from monitor.queries.views import HoldView, holds, utc_text
-from storage.models import CrawlRun, DetectCursor, DetectedVersion, OutboxMail, Subscriber, Version
-from storage.terms import CrawlOutcome, Frequency, HoldState, SubscriberStatus, utcnow
+from storage.models import CrawlJob, CrawlRun, DetectCursor, DetectedVersion, OutboxMail, Subscriber, Version
+from storage.terms import CrawlOutcome, Frequency, HoldState, JobState, SubscriberStatus, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,59 @@ class DigestDue:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """One Scrapyd node of PQWATCH_SCRAPYD_URLS as it answered just now (its URL without
+    credentials; `error` when it did not answer)."""
+
+    url: str
+    reachable: bool
+    running: int = 0
+    pending: int = 0
+    version: str | None = None  # the newest pqwatch egg deployed to it
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "reachable": self.reachable,
+            "running": self.running,
+            "pending": self.pending,
+            "version": self.version,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """One crawl job dispatched to a node (crawl_jobs)."""
+
+    job_id: str
+    source: str
+    shard: int
+    shards: int
+    node: str
+    state: str
+    attempt: int
+    dispatched_at: datetime
+    finished_at: datetime | None
+    reason: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "source": self.source,
+            "shard": self.shard,
+            "shards": self.shards,
+            "node": self.node,
+            "state": self.state,
+            "attempt": self.attempt,
+            "dispatched_at": utc_text(self.dispatched_at),
+            "finished_at": None if self.finished_at is None else utc_text(self.finished_at),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class StatusView:
     """What `pqwatch status` shows: sources, holds waiting, subscribers, digests due, detection."""
 
@@ -133,6 +187,8 @@ class StatusView:
     digests_due: tuple[DigestDue, ...]  # every frequency, in Frequency order
     last_detection: datetime | None  # UTC: when detection last read a version
     undetected_versions: int  # stored versions no detection has read yet
+    nodes: tuple[NodeStatus, ...] = ()  # the Scrapyd nodes, when crawls are dispatched to them
+    jobs: tuple[JobView, ...] = ()  # crawl jobs on nodes: every active one, then the latest ended
 
     def as_json(self) -> dict[str, Any]:
         """What `pqwatch status --format json` prints (README, "pqwatch status")."""
@@ -145,6 +201,8 @@ class StatusView:
             "digests_due": [due.as_json() for due in self.digests_due],
             "last_detection": None if self.last_detection is None else utc_text(self.last_detection),
             "undetected_versions": self.undetected_versions,
+            "nodes": [node.as_json() for node in self.nodes],
+            "jobs": [job.as_json() for job in self.jobs],
         }
 
     def lines(self) -> list[str]:
@@ -175,7 +233,40 @@ class StatusView:
             )
         last = "never" if self.last_detection is None else utc_text(self.last_detection)
         out.append(f"last change detection: {last}; {self.undetected_versions} versions not yet read")
+        if self.nodes:
+            out.append("scrapyd nodes:")
+            out += _table(
+                ("node", "reachable", "running", "pending", "version"), [_node_row(n) for n in self.nodes]
+            )
+            out += [f"  {node.url}: {node.error}" for node in self.nodes if node.error]
+        if self.jobs:
+            out.append("crawl jobs (active, then the latest ended):")
+            out += _table(
+                ("job", "source", "node", "state", "attempt", "dispatched", "ended"),
+                [_job_row(job) for job in self.jobs],
+            )
+            out += [f"  {job.job_id[:12]}: {job.reason}" for job in self.jobs if job.reason]
         return out
+
+
+def _node_row(node: NodeStatus) -> tuple[str, ...]:
+    if not node.reachable:
+        return (node.url, "no", "-", "-", "-")
+    return (node.url, "yes", str(node.running), str(node.pending), node.version or "not deployed")
+
+
+def _job_row(job: JobView) -> tuple[str, ...]:
+    source = job.source if job.shards == 1 else f"{job.source} {job.shard + 1}/{job.shards}"
+    ended = "" if job.finished_at is None else utc_text(job.finished_at)
+    return (
+        job.job_id[:12],
+        source,
+        job.node,
+        job.state,
+        str(job.attempt),
+        utc_text(job.dispatched_at),
+        ended,
+    )
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
@@ -243,6 +334,34 @@ def monitor_status(
         digests_due=() if digest_slots is None else _digests_due(session, digest_slots, now),
         last_detection=session.scalar(select(func.max(DetectedVersion.detected_at))),
         undetected_versions=int(undetected or 0),
+        jobs=_jobs(session),
+    )
+
+
+LATEST_JOBS = 10  # ended jobs `pqwatch status` shows after the active ones
+
+
+def _jobs(session: Session) -> tuple[JobView, ...]:
+    """Every job still dispatched or running, then the latest ended ones."""
+    active = (JobState.DISPATCHED, JobState.RUNNING)
+    rows = list(session.scalars(select(CrawlJob).where(CrawlJob.state.in_(active)).order_by(CrawlJob.id)))
+    rows += session.scalars(
+        select(CrawlJob).where(CrawlJob.state.not_in(active)).order_by(CrawlJob.id.desc()).limit(LATEST_JOBS)
+    )
+    return tuple(
+        JobView(
+            r.job_id,
+            r.source,
+            r.shard,
+            r.shards,
+            r.node,
+            r.state,
+            r.attempt,
+            r.dispatched_at,
+            r.finished_at,
+            r.reason,
+        )
+        for r in rows
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
 from twisted.internet import error as twisted_errors
 
-from spiders.arguments import ArgumentError, flag, url_list, whole_number, windows
+from spiders.arguments import ArgumentError, as_text, flag, url_list, whole_number, window_text, windows
 from spiders.reach import unreachable_reason
 from spiders.sources.api.spider import ParliamentSpider
 from spiders.sources.blog.spider import BlogSpider
@@ -60,6 +60,34 @@ def test_a_bad_window_says_what_and_the_form(value: str, says: str) -> None:
     with pytest.raises(ArgumentError, match="^windows: ") as raised:
         windows(value)
     assert says in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_arguments_as_pqwatch_builds_them_read_back_the_same_from_their_text() -> None:
+    # What a job on a Scrapyd node is scheduled with: every argument as its `-a` string.
+    from datetime import date
+
+    from spiders.sources.api.windows import routine_windows
+
+    routine = routine_windows(date(2026, 12, 3))
+    text = as_text({"windows": routine, "full_refresh": False, "refresh_days": 7, "house": ""})
+    assert text == {
+        "windows": "answered:2026-12-02..2026-12-03,corrected:2026-12-02..2026-12-03,"
+        "tabled:2026-11-03..2026-12-03+unanswered",
+        "full_refresh": "false",
+        "refresh_days": "7",
+        "house": "",
+    }
+    assert windows(text["windows"]) == routine
+    assert window_text({"tabledWhenFrom": "2024-01-01"}) == "tabled:2024-01-01.."
+    blog = as_text({"start_urls": ["https://a.example/", "https://b.example/x"], "full": True, "shard": 1})
+    spider = BlogSpider(**blog, shards="2")
+    assert (
+        spider.start_urls == ["https://a.example/", "https://b.example/x"]
+        and spider.full
+        and spider.shard == 1
+    )
+    with pytest.raises(ArgumentError, match="bounds no date"):
+        window_text({"answered": "Unanswered"})
 
 
 def test_numbers_and_flags() -> None:

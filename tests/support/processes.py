@@ -25,15 +25,18 @@ class StallingSite(LocalSite):
 
 
 class CountingSite(LocalSite):
-    """A LocalSite that takes a moment over each request and records the most served at once."""
+    """A LocalSite that takes a moment over each request and records the most served at once,
+    and each request's start and end (`spans`), whoever sent it."""
 
-    def __init__(self, pause: float = 0.02) -> None:
-        super().__init__()
+    def __init__(self, pause: float = 0.02, host: str = "127.0.0.1") -> None:
+        super().__init__(host=host)
         self.pause = pause
         self.in_flight = self.peak = 0
+        self.spans: list[tuple[float, float]] = []
         self._count = threading.Lock()
 
     def _respond(self, h: BaseHTTPRequestHandler, head: bool) -> None:
+        start = time.monotonic()
         with self._count:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
@@ -43,6 +46,12 @@ class CountingSite(LocalSite):
         finally:
             with self._count:
                 self.in_flight -= 1
+                self.spans.append((start, time.monotonic()))
+
+    def overlaps(self) -> int:
+        """How many of its requests began before the one before them had ended."""
+        spans = sorted(self.spans)
+        return sum(1 for (_, end), (start, _) in zip(spans, spans[1:], strict=False) if start < end)
 
 
 def children(pid: int) -> list[int]:

@@ -11,7 +11,13 @@ failed (errors, an unreachable host, a mass change held) and 0 when it did not.
 
 It takes the same per-host crawl locks as `pqwatch crawl` (waiting up to a minute for another
 crawl of a host to end, then failing with exit 1), so two crawls of one host never overlap
-whichever way they were started."""
+whichever way they were started.
+
+On a Scrapyd node (which runs `scrapy crawl NAME -a _job=ID ...`), a job pqwatch dispatched has
+a crawl_jobs row of that id (monitor.crawl.dispatch): the command claims it, crawls and stores,
+and reports its counts or its failure on the row, detecting nothing (the leader does). A job
+whose row has left "dispatched" does not crawl; one without a row (scheduled by hand) runs as
+above."""
 
 from __future__ import annotations
 
@@ -68,6 +74,8 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give one spider: scrapy crawl blog|parliament|pages -a NAME=VALUE ...")
         name, spargs = args[0], dict(opts.spargs)
+        self.job_id: str | None = spargs.pop("_job", None)  # Scrapyd's job id (scrapyd.launcher)
+        self.claimed = False
         if name == "parliament":  # as `pqwatch crawl parliament`: the configured API's routine run
             from spiders.sources.api.windows import routine_windows
             from storage.terms import utcnow as now
@@ -99,6 +107,15 @@ class Command(ScrapyCrawl):
             sessions = open_database(self.settings["PQWATCH_DB_URL"])  # and migrated
         except DatabaseError as error:
             return self._fail(str(error), 1)
+        if self.job_id is not None:
+            from monitor.crawl.dispatch import UNKNOWN, claim_job
+
+            state = claim_job(sessions, self.job_id)
+            self.claimed = state == "running"
+            if not self.claimed and state != UNKNOWN:
+                print(f"scrapy crawl: job {self.job_id} is {state}: not crawling", flush=True)
+                return
+            self.job_id = self.job_id if self.claimed else None  # no row: a job scheduled by hand
         args_seen = _spider_args(checked)
         started = utcnow()
         full_hosts: frozenset[str] = frozenset()
@@ -119,6 +136,8 @@ class Command(ScrapyCrawl):
         if self.crawler_process.bootstrap_failed or not stats:
             return self._fail(f"{name}: the spider could not start (see the log above)", 1)
         hosts = unreachable_hosts(stats)
+        if self.claimed and self.job_id is not None:
+            return self._report(sessions, {**crawl_counts(stats), "unreachable": hosts})
         result = finish_crawl(
             sessions,
             name,
@@ -134,10 +153,41 @@ class Command(ScrapyCrawl):
         print(f"{source}: {summary_line(result)}", flush=True)
         self.exitcode = 1 if result.failed else 0
 
+    def _report(self, sessions: Any, counts: dict[str, Any]) -> None:
+        """A dispatched job's end: its counts on its crawl_jobs row, for the leader to detect."""
+        from monitor.crawl.dispatch import report_job
+
+        assert self.job_id is not None
+        kept = report_job(sessions, self.job_id, counts, None)
+        errors = counts.get("errors", 0)
+        note = "" if kept else " (too late: the leader gave this job up as lost)"
+        print(f"scrapy crawl: job {self.job_id} reported: {errors} errors{note}", flush=True)
+        self.exitcode = 1 if errors else 0
+
     def _fail(self, message: str, status: int) -> None:
-        """One line on stderr, and the exit status."""
+        """One line on stderr, and the exit status; a dispatched job reports the failure on its row."""
         print(f"scrapy crawl: {message}", file=sys.stderr, flush=True)
         self.exitcode = status
+        if getattr(self, "job_id", None) is not None:
+            _report_failure(
+                self.settings["PQWATCH_DB_URL"] if self.settings else "", self.job_id or "", message
+            )
+
+
+def _report_failure(db_url: str, job_id: str, message: str) -> None:
+    """Report a dispatched job that could not crawl (bad arguments, a busy host) on its row, so
+    its leader does not take it for lost and dispatch it again."""
+    from monitor.crawl.dispatch import UNKNOWN, claim_job, report_job
+    from storage.db import open_database
+    from storage.errors import DatabaseError
+
+    try:
+        sessions = open_database(db_url)
+        if claim_job(sessions, job_id) in (UNKNOWN, "lost", "failed", "finished"):
+            return  # not ours to report: no row, or one that has ended
+        report_job(sessions, job_id, {}, message)
+    except DatabaseError:
+        pass  # nowhere to report: the leader sees the job end without a report
 
 
 def _spider_args(spider: Any) -> dict[str, Any]:
