@@ -1,6 +1,7 @@
 """Benchmark the Scrapyd scale-out: eight local blogs crawled by two local Scrapyd nodes (the
-project's egg deployed to both, as `pqwatch deploy` does) against the same crawls by one local
-crawl process at a time, on PostgreSQL, at delay 0.
+project's egg deployed to both, as `pqwatch deploy` does) against the same crawls by local crawl
+processes (one at a time, as `pqwatch crawl` runs sources, and all at once, as the daemon's
+threads do), on PostgreSQL, at delay 0.
 
     python -m bench.bench_scrapyd [--blogs 8] [--posts 500] [--db postgresql://...]
 
@@ -85,6 +86,12 @@ def crawl_all(
     }
 
 
+def reset(sites: list[CountingSite]) -> None:
+    for site in sites:
+        site.spans.clear()
+        site.peak = 0
+
+
 def politeness(sites: list[CountingSite]) -> dict[str, int]:
     return {
         "most_in_flight_per_host": max(site.peak for site in sites),
@@ -132,9 +139,10 @@ def main() -> None:
     try:
         local = crawl_all(fresh_schema(args.db), sites, options, parallel=False)
         report["local, one process at a time"] = {**local, **politeness(sites)}
-        for site in sites:
-            site.spans.clear()
-            site.peak = 0
+        reset(sites)
+        together = crawl_all(fresh_schema(args.db), sites, options, parallel=True)
+        report["local, every blog at once"] = {**together, **politeness(sites)}
+        reset(sites)
         with ScrapydNode(max_proc=4) as first, ScrapydNode(max_proc=4) as second:
             deploy(first, second)
             db_url = fresh_schema(args.db)

@@ -60,6 +60,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     deploy.add_argument(
         "--node", action="append", default=[], metavar="URL", help="a node (default: PQWATCH_SCRAPYD_URLS)"
     )
+    deploy.add_argument(
+        "--requirements",
+        action="store_true",
+        help="print what a node must have installed (pip install -r), and deploy nothing",
+    )
 
     commands.add_parser("run", help="the scheduler daemon: crawls and digests on schedule").set_defaults(
         run=cmd_run
@@ -205,9 +210,12 @@ def _crawl_named(
 
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     """Build pqwatch's egg once and upload it to every node; 1 when a node did not take it."""
-    from monitor.crawl.egg import build_egg
+    from monitor.crawl.egg import build_egg, node_requirements
     from monitor.crawl.scrapyd import Node, NodeError
 
+    if args.requirements:
+        print("\n".join(node_requirements()))
+        return 0
     urls = [check_http_url(url.rstrip("/"), "--node") for url in args.node] or list(settings.scrapyd_urls)
     if not urls:
         raise UsageError("no Scrapyd nodes: set PQWATCH_SCRAPYD_URLS or give --node URL")

@@ -12,7 +12,7 @@ import io
 import time
 import zipfile
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 
 PACKAGES = ("monitor", "spiders", "storage")
@@ -55,3 +55,15 @@ def _pqwatch_version() -> str:
         return version("pqwatch")
     except PackageNotFoundError:  # run from a checkout that was never installed
         return "0"
+
+
+def node_requirements() -> list[str]:
+    """What a node needs installed to run the egg: pqwatch's dependencies and its `node` extra,
+    but not pqwatch itself (an installed pqwatch would come before the egg on the job's path, and
+    a deploy would change nothing)."""
+    needed = []
+    for requirement in requires("pqwatch") or ():
+        wanted, _, marker = requirement.partition(";")
+        if not marker.strip() or marker.replace(" ", "") in ('extra=="node"', "extra=='node'"):
+            needed.append(wanted.strip())
+    return list(dict.fromkeys(needed))

@@ -358,3 +358,69 @@ def test_the_egg_holds_the_three_packages_and_what_scrapyd_reads():
     assert entry == "[scrapy]\nsettings = spiders.settings\n"
     stamp, digest = version.split("_")
     assert stamp.isdigit() and len(digest) == 8
+
+
+def test_scrapyd_deploy_from_a_checkout_uploads_an_egg_scrapyd_can_run(nodes, tmp_path):
+    # The documented alternative: scrapy.cfg's [deploy] target and scrapyd-client's scrapyd-deploy,
+    # from a copy of the checkout (it writes a setup.py there on its first run).
+    import shutil
+
+    root = Path(__file__).parents[3]
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True)
+    checkout = tmp_path / "checkout"
+    for name in tracked.stdout.splitlines():
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, checkout / name)
+    node = nodes[1]
+    with (checkout / "scrapy.cfg").open("a") as cfg:
+        cfg.write(f"\n[deploy:test]\nurl = {node.name}/\nproject = pqwatch\n")
+    deploy_tool = str(Path(sys.executable).with_name("scrapyd-deploy"))
+    done = subprocess.run([deploy_tool, "test"], cwd=checkout, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (answer["status"], answer["spiders"]) == ("ok", 3), (
+        answer
+    )  # Scrapyd found the settings and spiders
+
+
+def test_a_leader_that_loses_its_lock_stops_and_cancels_nothing_on_the_nodes(pg_url, nodes, tmp_path):
+    import os
+
+    from monitor.scheduler import LOCK_LOST_STATUS
+    from tests.monitor.scheduler.test_lock_loss import _terminate_lock_holder
+    from tests.support.helpers import site_pages
+    from tests.support.processes import StallingSite
+
+    with StallingSite() as blog:
+        blog.replace(site_pages(blog.url))
+        config = tmp_path / "pqwatch.toml"
+        config.write_text(
+            f'[parliament]\napi_base = "http://127.0.0.1:{closed_port()}"\n'
+            f'[[blog]]\nname = "stalling"\nstart_urls = ["{blog.url}/"]\n'
+        )
+        env = {
+            **os.environ,
+            "PQWATCH_SCRAPYD_URLS": nodes[1].url,
+            "PQWATCH_DOWNLOAD_DELAY": "0",
+            "PQWATCH_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+        log = tmp_path / "daemon.log"
+        daemon = subprocess.Popen(
+            [PQWATCH, "--db", pg_url, "--config", str(config), "run"],
+            env=env, cwd=tmp_path, stderr=log.open("wb"), stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert blog.reached.wait(60), log.read_text()  # the blog's job runs on the node, stalled
+            _terminate_lock_holder(pg_url)
+            status = daemon.wait(20)
+        finally:
+            blog.release.set()
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.wait()
+        assert status == LOCK_LOST_STATUS
+        # The job it dispatched was not cancelled: it runs on and reports, for a follower to detect.
+        assert wait_until(
+            lambda: {j.source: j.state for j in _jobs(pg_url)}.get("stalling") == "finished", 60
+        )
+        assert "lost the scheduler lock" in log.read_text()
