@@ -61,6 +61,13 @@ def digest_job(frequency: str, db_url: str | None = None, config_file: str | Non
     (log.info if run.ok else log.error)("digest %s: %s", frequency, run.summary())
 
 
+def cancel_dispatched_crawls(db_url: str) -> int:
+    """Cancel every crawl job this process is watching on a Scrapyd node (a second SIGTERM)."""
+    from monitor.crawl.dispatch import cancel_jobs
+
+    return cancel_jobs(open_database(db_url))
+
+
 def stop_running_crawls() -> int:
     """Kill every crawl process this process is running (a scheduler that lost its lock)."""
     return kill_running_crawls()

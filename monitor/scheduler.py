@@ -208,11 +208,18 @@ def run_daemon(settings: Settings) -> int:
             # A second SIGTERM or Ctrl-C: the operator will not wait; the crawls end now, their
             # jobs see them gone and return, and the daemon stops (no orphan crawl process).
             killed = jobs.stop_running_crawls()
-            log.warning("signal %d again: killed %d running crawl processes", signum, killed)
+            cancelled = jobs.cancel_dispatched_crawls(settings.db_url) if settings.scrapyd_urls else 0
+            log.warning(
+                "signal %d again: killed %d running crawl processes, cancelled %d jobs on Scrapyd nodes",
+                signum,
+                killed,
+                cancelled,
+            )
 
         def fence(reason: str) -> None:
             # Why at once and hard: another scheduler may hold the lock already, so no job of this
             # one may write another row; a running job's thread cannot be stopped but the process can.
+            # Its jobs on Scrapyd nodes are not cancelled: they may be the next leader's to read.
             log.error("lost the scheduler lock: %s; stopping and killing the running crawls", reason)
             scheduler.shutdown(wait=False)
             jobs.stop_running_crawls()

@@ -6,6 +6,10 @@ from storage.terms import Frequency, House
 
 FREQUENCIES = [frequency.value for frequency in Frequency]
 HOUSES = [house.value for house in House]
+# "2026-12-03 07:40:01 INFO pqwatch.run: ...": the format of `pqwatch run` and its crawl processes,
+# and of a manual crawl's job lines when it dispatches to Scrapyd nodes.
+TIMED_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class UsageError(ValueError):

@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import NoReturn
 
 from monitor.cli import crawling, reading, serving, subscribing
-from monitor.cli.base import UsageError
+from monitor.cli.base import LOG_DATE_FORMAT, TIMED_LOG_FORMAT, UsageError
 from monitor.config import ConfigError, load_settings
 from monitor.notify.errors import SubscriptionError
 from storage.errors import DatabaseError
@@ -23,10 +23,6 @@ from storage.errors import DatabaseError
 # starts faster.
 
 __all__ = ["UsageError", "build_parser", "main"]
-
-# "2026-12-03 07:40:01 INFO pqwatch.run: ...": the format of `pqwatch run` and its crawl processes.
-TIMED_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class _Parser(argparse.ArgumentParser):

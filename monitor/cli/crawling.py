@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.cli.base import HOUSES, UsageError
+from monitor.cli.base import HOUSES, LOG_DATE_FORMAT, TIMED_LOG_FORMAT, UsageError
 from monitor.config import Settings, check_http_url
 from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill, source_shards
 from monitor.crawl.processes import HostBusy
@@ -99,8 +99,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         verbose=args.verbose,
         nodes=settings.scrapyd_urls,
     )
-    if settings.scrapyd_urls:  # each job's dispatch and end, as they happen
+    if settings.scrapyd_urls:  # each job's dispatch and end as they happen, with their times
         logging.getLogger("pqwatch.crawl").setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(TIMED_LOG_FORMAT, LOG_DATE_FORMAT))
     if options.delay < 0 or options.concurrency < 1:
         raise UsageError("--delay must be at least 0 and --concurrency at least 1")
     if args.max_pages < 0:

@@ -43,9 +43,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("pqwatch.crawl")
 
 ENDED = (JobState.FINISHED, JobState.FAILED)
+ENDING = (JobState.DISPATCHED, JobState.RUNNING)  # the states a job can be moved on from
 NODE_RETRY = 2.0  # seconds between rounds of asking every node while none answers
 # Why one lock: two crawls dispatching at once would both read the same loads and pick one node.
 _PICKING = threading.Lock()
+# Every job this process has dispatched and is watching: job id -> its node (for cancel_jobs).
+_WATCHED: dict[str, Node] = {}
+_WATCHED_LOCK = threading.Lock()
 
 
 class NoNode(RuntimeError):
@@ -78,6 +82,23 @@ def dispatch_crawl(
         job = _Job(sessions, nodes, source, spider, args, shard, shards, _job_settings(db_url, options))
         reports.append(job.run(options, clock))
     return reports
+
+
+def cancel_jobs(sessions: sessionmaker[Session]) -> int:
+    """Cancel every job this process is watching (on its node, where that answers) and mark it
+    failed, so its watch ends; how many. For a stop the operator asked for (Ctrl-C, a second
+    SIGTERM), never for a lost scheduler lock: those jobs run on, their stores kept."""
+    with _WATCHED_LOCK:
+        watched = dict(_WATCHED)
+    for job_id, node in watched.items():
+        _settle(sessions, job_id, JobState.FAILED, "cancelled: its crawl was stopped", ENDING)
+        try:
+            node.cancel(job_id)
+        except NodeError as error:
+            log.warning("job %s: could not cancel it: %s", job_id, error)
+        else:
+            log.warning("job %s: cancelled on %s", job_id, node.name)
+    return len(watched)
 
 
 def _job_settings(db_url: str, options: CrawlOptions) -> dict[str, str]:
@@ -124,7 +145,16 @@ class _Job:
             except NoNode as error:
                 log.error("crawl %s: %s", self.label, error)
                 return ProcessReport(1, None, f"{error}")
-            lost = self._watch(node, job_id, options, clock)
+            with _WATCHED_LOCK:
+                _WATCHED[job_id] = node
+            try:
+                lost = self._watch(node, job_id, options, clock)
+            except KeyboardInterrupt:  # Ctrl-C on `pqwatch crawl`: its job stops with it
+                cancel_jobs(self.sessions)
+                raise
+            finally:
+                with _WATCHED_LOCK:
+                    _WATCHED.pop(job_id, None)
             if lost is None:
                 return self._report(job_id)
             lost_on.add(node.name)

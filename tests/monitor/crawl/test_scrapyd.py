@@ -424,3 +424,34 @@ def test_a_leader_that_loses_its_lock_stops_and_cancels_nothing_on_the_nodes(pg_
             lambda: {j.source: j.state for j in _jobs(pg_url)}.get("stalling") == "finished", 60
         )
         assert "lost the scheduler lock" in log.read_text()
+
+
+def test_ctrl_c_on_a_manual_crawl_cancels_its_job_on_the_node(pg_url, nodes, tmp_path):
+    import os
+    import signal
+
+    from tests.support.helpers import site_pages
+    from tests.support.processes import StallingSite
+
+    with StallingSite() as blog:
+        blog.replace(site_pages(blog.url))
+        env = {**os.environ, "PQWATCH_SCRAPYD_URLS": nodes[1].url, "PQWATCH_DOWNLOAD_DELAY": "0"}
+        crawl = subprocess.Popen(
+            [PQWATCH, "--db", pg_url, "crawl", "blog", "--start-url", blog.url + "/"],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert blog.reached.wait(60)
+            job_id = _jobs(pg_url)[0].job_id
+            crawl.send_signal(signal.SIGINT)
+            _, err = crawl.communicate(timeout=30)
+        finally:
+            blog.release.set()
+            if crawl.poll() is None:
+                crawl.kill()
+        assert crawl.returncode == 130, err
+        assert "interrupted" in err and f"job {job_id}: cancelled on {nodes[1].name}" in err
+        [job] = _jobs(pg_url)
+        assert (job.state, job.reason) == (JobState.FAILED, "cancelled: its crawl was stopped")
+        # Scrapy on the node got the cancel's SIGINT and stops.
+        assert wait_until(lambda: Node(nodes[1].url).job_states().get(job_id) == "finished", 60)
