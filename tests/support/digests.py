@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -71,3 +73,14 @@ def outbox_rows(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-d
     """The (period key, status) of every outbox row, oldest first."""
     with sessions() as session:
         return [(r.period_key, r.status) for r in session.scalars(select(OutboxMail).order_by(OutboxMail.id))]
+
+
+def pqwatch(db_url: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """`pqwatch --db URL ARGS...` started in a process of its own, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "--db", db_url, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -8,7 +8,10 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from monitor.demo.site import LocalSite
+from monitor.scheduler import LOCK_KEY
 
 
 class StallingSite(LocalSite):
@@ -85,3 +88,22 @@ def wait_until(condition, timeout: float) -> bool:  # type: ignore[no-untyped-de
             return True
         time.sleep(0.05)
     return condition()
+
+
+def terminate_lock_holder(db_url: str) -> int:
+    """pg_terminate_backend on the session holding the scheduler's advisory lock; its pid."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            pid = connection.execute(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+                    " AND ((classid::bigint << 32) | objid::bigint) = :key"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"key": LOCK_KEY},
+            ).scalar_one()
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        engine.dispose()
+    return int(pid)

@@ -109,10 +109,6 @@ class ScrapydNode:
         path = self.folder / "scrapyd.out"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def job_logs(self) -> str:
-        """Every job log of the node, joined."""
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.folder.glob("logs/**/*.log")))
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -387,9 +387,8 @@ def test_a_leader_that_loses_its_lock_stops_and_cancels_nothing_on_the_nodes(pg_
     import os
 
     from monitor.scheduler import LOCK_LOST_STATUS
-    from tests.monitor.scheduler.test_lock_loss import _terminate_lock_holder
     from tests.support.helpers import site_pages
-    from tests.support.processes import StallingSite
+    from tests.support.processes import StallingSite, terminate_lock_holder
 
     with StallingSite() as blog:
         blog.replace(site_pages(blog.url))
@@ -411,7 +410,7 @@ def test_a_leader_that_loses_its_lock_stops_and_cancels_nothing_on_the_nodes(pg_
         )  # fmt: skip
         try:
             assert blog.reached.wait(60), log.read_text()  # the blog's job runs on the node, stalled
-            _terminate_lock_holder(pg_url)
+            terminate_lock_holder(pg_url)
             status = daemon.wait(20)
         finally:
             blog.release.set()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -26,7 +24,7 @@ from monitor.notify.digest import latest_period, send_due_digests
 from monitor.notify.subscriptions import SubscriptionError, make_filters, subscribe
 from storage.models import OutboxMail, Subscriber
 from storage.terms import utcnow
-from tests.support.digests import MONDAY_8AM, RecordingTransport, add_events, mailer, outbox_rows
+from tests.support.digests import MONDAY_8AM, RecordingTransport, add_events, mailer, outbox_rows, pqwatch
 from tests.support.helpers import ANSWER
 from tests.support.mail import free_port
 
@@ -66,16 +64,6 @@ class StallsFirstData:
             return "451 4.3.0 too late"
         self.envelopes.append(envelope)
         return "250 2.0.0 OK"
-
-
-def pqwatch(db_url: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "--db", db_url, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_a_digest_killed_mid_send_is_reported_by_the_next_run_and_the_rest_still_go(db_url, tmp_path):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -27,7 +25,7 @@ from monitor.notify.subscriptions import make_filters, subscribe
 from storage.db import open_database
 from storage.models import ChangeEvent, OutboxMail
 from storage.terms import utcnow
-from tests.support.digests import MONDAY_8AM, add_events, add_subscriber, mailer, outbox_rows
+from tests.support.digests import MONDAY_8AM, add_events, add_subscriber, mailer, outbox_rows, pqwatch
 from tests.support.helpers import ANSWER
 from tests.support.mail import SmtpRecorder, smtp_server
 from tests.support.processes import wait_until
@@ -38,16 +36,6 @@ TODAY = "daily:2026-11-30"  # the period due at MONDAY_8AM
 def smtp_mailer(url: str, outbox: Path) -> digest.Mailer:
     """A mailer sending through the SMTP server at `url`."""
     return mailer(transport_from_url(url, outbox))
-
-
-def pqwatch(db_url: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "--db", db_url, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 class SlowUntilBothSend(SmtpRecorder):

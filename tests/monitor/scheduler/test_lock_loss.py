@@ -11,11 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
-from monitor.scheduler import LOCK_KEY, LOCK_LOST_STATUS, LockWatch, leader_lock
+from monitor.scheduler import LOCK_LOST_STATUS, LockWatch, leader_lock
 from tests.support.helpers import site_pages
-from tests.support.processes import StallingSite, alive, children, wait_until
+from tests.support.processes import StallingSite, alive, children, terminate_lock_holder, wait_until
 
 PQWATCH = str(Path(sys.executable).with_name("pqwatch"))
 
@@ -59,27 +57,8 @@ def test_a_killed_lock_connection_is_a_lost_lock(pg_url):
     db_url = pg_url
     with leader_lock(db_url) as still_held:
         assert still_held() is None
-        _terminate_lock_holder(db_url)
+        terminate_lock_holder(db_url)
         assert still_held() is not None
-
-
-def _terminate_lock_holder(db_url: str) -> int:
-    """pg_terminate_backend on the session holding the scheduler's advisory lock; its pid."""
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as connection:
-            pid = connection.execute(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
-                    " AND ((classid::bigint << 32) | objid::bigint) = :key"
-                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                ),
-                {"key": LOCK_KEY},
-            ).scalar_one()
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        engine.dispose()
-    return int(pid)
 
 
 def test_a_scheduler_whose_lock_connection_is_killed_stops_and_kills_its_crawls(pg_url, tmp_path):
@@ -102,7 +81,7 @@ def test_a_scheduler_whose_lock_connection_is_killed_stops_and_kills_its_crawls(
             assert api.reached.wait(60), log.read_text()
             crawlers = [pid for pid in children(daemon.pid) if "spiders.run" in _cmdline(pid)]
             assert crawlers
-            _terminate_lock_holder(db_url)
+            terminate_lock_holder(db_url)
             started = time.monotonic()
             status = daemon.wait(15)
             stopped_in = time.monotonic() - started
