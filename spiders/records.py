@@ -35,6 +35,11 @@ class AnswerRecord:
     correcting_member: str | None = None
     original_answer_text: str | None = None  # the answer before a correction
     attachments: tuple[Attachment, ...] = ()
+    # The official record's due date and its flags (None where a copy does not say: a blog's).
+    date_for_answer: date | None = None
+    is_named_day: bool | None = None  # a Commons question tabled for answer on a named day
+    member_has_interest: bool | None = None  # the asker declared a relevant interest
+    comparable_answer_text: str | None = None  # the API's comparable text of a corrected answer
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,10 @@ class AnswerContent:
     correcting_member: Mapped[str | None] = mapped_column(Text)
     original_answer_text: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    date_for_answer: Mapped[date | None] = mapped_column(Date)
+    is_named_day: Mapped[bool | None] = mapped_column(Boolean)
+    member_has_interest: Mapped[bool | None] = mapped_column(Boolean)
+    comparable_answer_text: Mapped[str | None] = mapped_column(Text)
 
 
 class Version(AnswerContent, Base):

@@ -51,6 +51,10 @@ CONTENT_FIELDS = (
     "correcting_member",
     "original_answer_text",
     "attachments",
+    "date_for_answer",
+    "is_named_day",
+    "member_has_interest",
+    "comparable_answer_text",
 )
 
 
@@ -99,6 +103,14 @@ class AnswerFields(Protocol):
     def original_answer_text(self) -> str | None: ...
     @property
     def attachments(self) -> Sequence[object]: ...
+    @property
+    def date_for_answer(self) -> date | None: ...
+    @property
+    def is_named_day(self) -> bool | None: ...
+    @property
+    def member_has_interest(self) -> bool | None: ...
+    @property
+    def comparable_answer_text(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

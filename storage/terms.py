@@ -44,6 +44,9 @@ class ChangeKind(StrEnum):
     REGROUPED = "regrouped"
     SOURCE_REMOVED = "source_removed"
     SOURCES_DISAGREE = "sources_disagree"
+    DUE_TODAY = "due_today"  # its answer is due today (the official due date)
+    OVERDUE = "overdue"  # its due date has passed without its answer (once, the day after)
+    ANSWERED_LATE = "answered_late"  # its answer came after it was due
 
 
 class VersionStatus(StrEnum):

@@ -33,7 +33,9 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.changes.deadlines import deadline_events
 from monitor.changes.diff import word_diff
+from monitor.changes.lifecycle import london_date
 from monitor.changes.rules import (
     TEXT_FIELDS,
     Change,
@@ -117,6 +119,7 @@ def detect(session: Session, now: datetime | None = None) -> Detection:
         _store_candidate(session, highest, writers)
     if mark > low:
         session.execute(update(DetectCursor).where(DetectCursor.name == _CURSOR).values(last_version_id=mark))
+    count += deadline_events(session, london_date(detected_at), detected_at)
     session.flush()
     return Detection(count, after_event_id, detected_at, rebaselines)
 

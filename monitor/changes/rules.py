@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from monitor.changes.lifecycle import answered_on_time, due_date, working_days_between
 from storage.terms import ChangeKind, VersionStatus, minute_text
 
 if TYPE_CHECKING:  # the rules read a version's fields; they never touch a session
@@ -49,6 +50,25 @@ def detect_version_changes(previous: Version, current: Version) -> list[Change]:
     for rule in RULES:
         changes.extend(rule(previous, current))
     return changes
+
+
+def _answered_late(old: Version, new: Version) -> Iterator[Change]:
+    """The substantive answer arrived after it was due (monitor.changes.lifecycle's method)."""
+    if new.date_answered is None or new.is_holding or not new.answer_text:
+        return
+    if old.date_answered is not None and not old.is_holding:
+        return  # it had its answer already
+    question = getattr(new, "question", None)  # a stored version's question (house, tabled date)
+    if question is None or question.date_tabled is None:
+        return
+    on_time = answered_on_time(
+        question.house, question.date_tabled, new.date_answered, new.date_for_answer, new.is_named_day
+    )
+    if on_time is False:
+        due = due_date(question.house, question.date_tabled, new.date_for_answer)
+        days = working_days_between(question.date_tabled, new.date_answered)
+        detail = {"due_date": _text(due), "working_days_to_answer": days}
+        yield Change(ChangeKind.ANSWERED_LATE, "date_answered", _text(due), _text(new.date_answered), detail)
 
 
 def _state_changes(old: Version, new: Version) -> Iterator[Change]:
@@ -95,6 +115,7 @@ def _field_changes(old: Version, new: Version) -> Iterator[Change]:
 RULES: tuple[Callable[[Version, Version], Iterator[Change]], ...] = (
     _state_changes,
     _answer_changes,
+    _answered_late,
     _field_changes,
 )
 

@@ -1,4 +1,4 @@
-"""The reading commands: `export`, `changes` and `history`."""
+"""The reading commands: `export`, `changes`, `overdue` and `history`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     changes.add_argument("--department", metavar="TEXT", help="only this answering body (any case)")
     changes.add_argument("--format", choices=("json", "text"), default="text")
 
+    overdue = commands.add_parser("overdue", help="list the questions late now, the longest overdue first")
+    overdue.set_defaults(run=cmd_overdue)
+    overdue.add_argument("--department", metavar="TEXT", help="only this answering body (any case)")
+    overdue.add_argument("--house", choices=HOUSES)
+    overdue.add_argument("--format", choices=("json", "text"), default="text")
+
     history = commands.add_parser("history", help="print every version of one question")
     history.set_defaults(run=cmd_history)
     history.add_argument("uin")
@@ -65,6 +71,36 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         write_json(views, sys.stdout)
     else:
         write_export_csv(views, sys.stdout)
+    return 0
+
+
+def cmd_overdue(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every question late today (London's date), the longest overdue first."""
+    from monitor.changes.lifecycle import london_today, working_days_between
+    from monitor.cli.text import write_json
+    from monitor.queries.export import overdue_views
+    from storage.db import open_database
+
+    today = london_today()
+    with open_database(settings.db_url)() as session:
+        late = overdue_views(session, today, department=args.department, house=args.house)
+    if args.format == "json":
+        write_json(late, sys.stdout)
+        return 0
+    for view in late:
+        due = view.due()
+        assert due is not None  # overdue_views keeps only questions with a due date
+        days = working_days_between(due, today)
+        holding = ", holding answer" if view.is_holding else ""
+        named = " (named day)" if view.is_named_day else ""
+        where = f"{view.house} {view.uin}, {view.answering_body or 'unknown department'}"
+        late_by = f"{days} working day{'s' if days != 1 else ''} late{holding}"
+        print(
+            f"due {due.isoformat()}{named}, {late_by}: {where}"
+            + (f": {view.heading}" if view.heading else "")
+        )
+    if not late:
+        print("nothing is overdue")
     return 0
 
 

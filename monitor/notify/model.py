@@ -12,6 +12,9 @@ from storage.terms import ChangeKind
 # answered when first seen (every blog copy, every first crawl) to "first_seen".
 SECTIONS: dict[str, tuple[str, tuple[ChangeKind, ...]]] = {
     "answered": ("Newly answered", (ChangeKind.ANSWERED, ChangeKind.HOLDING_REPLACED)),
+    "late": ("Answered late", (ChangeKind.ANSWERED_LATE,)),
+    "overdue": ("Overdue: past the due date without an answer", (ChangeKind.OVERDUE,)),
+    "due_today": ("Due today", (ChangeKind.DUE_TODAY,)),
     "first_seen": ("First seen, already answered", ()),
     "corrected": ("Corrected", (ChangeKind.CORRECTED,)),
     "changed": (

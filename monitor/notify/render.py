@@ -56,6 +56,9 @@ KIND_LABELS: dict[str, str] = {
     ChangeKind.ANSWERING_BODY_CHANGED: "Transferred to another department",
     ChangeKind.SOURCE_REMOVED: "Source copy removed",
     ChangeKind.SOURCES_DISAGREE: "Blog copy disagrees with the official record",
+    ChangeKind.DUE_TODAY: "Answer due today",
+    ChangeKind.OVERDUE: "Overdue",
+    ChangeKind.ANSWERED_LATE: "Answered late",
 }
 FIRST_SEEN_LABEL = "New to pqwatch, already answered"
 FIELD_LABELS: dict[str, str] = {

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.changes.deadlines import still_open
 from monitor.queries.views import CONTENT_NAMES, QuestionView, UnmatchedView, current_views, unmatched_views
 from storage.models import Question, Version
 
@@ -21,6 +22,10 @@ EXPORT_COLUMNS = (
     "uin",
     "date_tabled",
     *CONTENT_NAMES,
+    "due_date",
+    "answered_on_time",
+    "working_days_to_answer",
+    "status",
     "sources",
     "version_count",
     "removed",
@@ -65,6 +70,25 @@ def export_views(
         if (not house or copy.house == house) and (since is None or copy.last_seen >= since)
     ]
     return views
+
+
+def overdue_views(
+    session: Session, today: date, *, department: str | None = None, house: str | None = None
+) -> list[QuestionView]:
+    """Every question late at `today`: past its due date without its substantive answer (a holding
+    answer does not count), not withdrawn; the longest overdue first."""
+    query = select(Question.id).where(still_open())
+    if house:
+        query = query.where(Question.house == house)
+    candidates = set(session.scalars(query))
+    if not candidates:
+        return []
+    late = [
+        view
+        for view in current_views(session, department=department, question_ids=candidates)
+        if not view.answered and not view.is_withdrawn and (due := view.due()) is not None and due < today
+    ]
+    return sorted(late, key=lambda view: (view.due() or today, view.house, view.uin))
 
 
 def export_row(view: ExportView) -> dict[str, Any]:

@@ -12,6 +12,13 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from monitor.changes.lifecycle import (
+    answered_on_time,
+    due_date,
+    lifecycle_status,
+    london_today,
+    working_days_between,
+)
 from spiders.registry import rank
 from storage.models import (
     ChangeEvent,
@@ -105,6 +112,10 @@ class AnswerContent:
     correcting_member: str | None
     original_answer_text: str | None
     attachments: tuple[AttachmentView, ...] | None  # None: no attachments stored at all
+    date_for_answer: date | None = None  # the official due date
+    is_named_day: bool | None = None
+    member_has_interest: bool | None = None
+    comparable_answer_text: str | None = None
 
     def content_json(self) -> dict[str, Any]:
         """The content fields in the contract's form and order."""
@@ -128,6 +139,39 @@ class QuestionView(AnswerContent):
     removed: bool  # every source has gone; the view keeps their last good versions
     question_id: int
 
+    @property
+    def answered(self) -> bool:
+        """Whether it has its substantive answer (a holding answer is not one)."""
+        return self.date_answered is not None and not self.is_holding
+
+    def due(self) -> date | None:
+        """The day its answer is due (monitor.changes.lifecycle)."""
+        return due_date(self.house, self.date_tabled, self.date_for_answer)
+
+    def life_json(self, today: date | None = None) -> dict[str, Any]:
+        """Its lifecycle fields (monitor.changes.lifecycle), as of `today` (default: London's)."""
+        answered_on = self.date_answered if self.answered else None
+        on_time = answered_on_time(
+            self.house, self.date_tabled, answered_on, self.date_for_answer, self.is_named_day
+        )
+        days = None
+        if answered_on is not None and self.date_tabled is not None:
+            days = working_days_between(self.date_tabled, answered_on)
+        status = lifecycle_status(
+            today=today or london_today(),
+            due=self.due(),
+            answered=self.answered,
+            is_holding=self.is_holding,
+            is_correction=self.is_correction,
+            is_withdrawn=self.is_withdrawn,
+        )
+        return {
+            "due_date": iso(self.due()),
+            "answered_on_time": on_time,
+            "working_days_to_answer": days,
+            "status": status.value,
+        }
+
     def as_json(self) -> dict[str, Any]:
         """What `pqwatch export --format json` prints for this question."""
         return {
@@ -136,6 +180,7 @@ class QuestionView(AnswerContent):
             "date_tabled": iso(self.date_tabled),
             "api_id": self.api_id,
             **self.content_json(),
+            **self.life_json(),
             "sources": [source.as_json() for source in self.sources],
             "version_count": self.version_count,
             "removed": self.removed,

@@ -134,6 +134,10 @@ def parse_question(payload: dict[str, Any], today: date) -> AnswerRecord:
         correcting_member=_member(value.get("correctingMember")),
         original_answer_text=html_to_text(original) or None,
         attachments=tuple(_attachment(a) for a in value.get("attachments") or [] if isinstance(a, dict)),
+        date_for_answer=_date(value, "dateForAnswer", today),
+        is_named_day=_flag(value.get("isNamedDay")),
+        member_has_interest=_flag(value.get("memberHasInterest")),
+        comparable_answer_text=html_to_text(value.get("comparableAnswerText")) or None,
     )
 
 
@@ -186,6 +190,11 @@ def _date(value: dict[str, Any], name: str, today: date) -> date | None:
     if not EARLIEST_DATE <= parsed <= date(today.year + 1, today.month, min(today.day, 28)):
         raise ApiRecordError(f"record {value.get('id')}: {name} {raw!r} is outside any sane range")
     return parsed
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no field of the record; None when the record leaves it out."""
+    return None if value is None else bool(value)
 
 
 def _member(member: Any) -> str | None:
