@@ -654,6 +654,7 @@ def build_context(
                 detected_at=minute_text(event.detected_at) + "Z",
                 detail=tuple((k, str(v)) for k, v in (event.detail or {}).items() if v is not None),
                 first_answer=first_answer,
+                non_answer=view.non_answer_meaning if view else None,
             )
         )
     unsubscribe_url, manage_url = mailer.links(subscriber.email, subscriber.link_version, subscriber.id)

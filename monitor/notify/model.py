@@ -76,6 +76,8 @@ class DigestItem:
     # For a `new` event: the answer the question already had when first seen (None: unanswered,
     # holding or withdrawn), so the digest shows it instead of announcing a bare new question.
     first_answer: str | None = None
+    # What the answer does instead of answering (monitor.changes.nonanswers), when it is a non-answer.
+    non_answer: str | None = None
 
 
 @dataclass(frozen=True)

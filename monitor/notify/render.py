@@ -72,6 +72,15 @@ FIELD_LABELS: dict[str, str] = {
 }
 TEXT_FIELDS = frozenset({"answer_text", "question_text"})
 # A first answer (or a holding answer's replacement) reads better whole than as an all-green diff.
+# The changes whose news is an answer's text: marked when that answer declines or defers.
+NON_ANSWER_KINDS = frozenset(
+    {
+        ChangeKind.ANSWERED,
+        ChangeKind.HOLDING_REPLACED,
+        ChangeKind.ANSWER_TEXT_CHANGED,
+        ChangeKind.ANSWERED_LATE,
+    }
+)
 PREVIEW_KINDS = frozenset({ChangeKind.NEW, ChangeKind.ANSWERED, ChangeKind.HOLDING_REPLACED})
 # Flags whose change the kind label already says ("Question withdrawn"); "false → true" is noise.
 FLAG_FIELDS = frozenset({"is_holding", "is_withdrawn", "is_correction"})
@@ -107,6 +116,7 @@ class ItemView:
     old: str | None
     new: str | None
     links: tuple[tuple[str, str], ...]  # (label, http(s) URL)
+    non_answer: str | None = None  # "Declined: disproportionate cost", when the answer is one
 
 
 @dataclass(frozen=True)
@@ -299,6 +309,7 @@ def item_view(item: DigestItem) -> ItemView:
         old=_value(item.old, item.field),
         new=_value(item.first_answer, "answer_text") if first_seen else _value(item.new, item.field),
         links=_links(item, detail),
+        non_answer=item.non_answer if item.kind in NON_ANSWER_KINDS or first_seen else None,
     )
 
 

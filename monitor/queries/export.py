@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -12,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.changes.deadlines import still_open
+from monitor.changes.threads import follows as thread_follows
+from monitor.changes.threads import references
 from monitor.queries.views import CONTENT_NAMES, QuestionView, UnmatchedView, current_views, unmatched_views
 from storage.models import Question, Version
 
@@ -26,6 +29,7 @@ EXPORT_COLUMNS = (
     "answered_on_time",
     "working_days_to_answer",
     "status",
+    "non_answer",
     "sources",
     "version_count",
     "removed",
@@ -63,13 +67,71 @@ def export_views(
                 )
             )
         question_ids = set(session.scalars(query))
-    views: list[ExportView] = list(current_views(session, department=department, question_ids=question_ids))
+    views: list[ExportView] = list(
+        link_threads(list(current_views(session, department=department, question_ids=question_ids)))
+    )
     views += [
         copy
         for copy in unmatched_views(session, department=department)
         if (not house or copy.house == house) and (since is None or copy.last_seen >= since)
     ]
     return views
+
+
+def link_threads(views: list[QuestionView]) -> list[QuestionView]:
+    """The views with their threads linked both ways: each question's `follows` (the earlier
+    questions its text names, monitor.changes.threads) and `followed_by`, among these views.
+
+    A named UIN is the question of that house and UIN tabled last on or before the date the
+    reference names (or this question's own tabled date); one not among the views keeps its UIN
+    with no date. Why among the views: a filtered export links within what it exports."""
+    by_key: dict[tuple[str, str], list[QuestionView]] = {}
+    for view in views:
+        by_key.setdefault((view.house, view.uin), []).append(view)
+    for same in by_key.values():
+        same.sort(key=lambda v: v.date_tabled or date.min)
+    follows: dict[int, list[tuple[str, date | None]]] = {}
+    followed_by: dict[int, list[tuple[str, date | None]]] = {}
+    for view in views:
+        named = [
+            *references(view.question_text, house=view.house, context_date=view.date_tabled),
+            *references(
+                view.answer_text, house=view.house, context_date=view.date_answered or view.date_tabled
+            ),
+        ]
+        for reference in thread_follows(named):
+            assert reference.uin is not None  # thread_follows keeps only references naming one
+            before = reference.answered_on or view.date_tabled or date.max
+            earlier = [
+                v
+                for v in by_key.get((view.house, reference.uin), [])
+                if (v.date_tabled or date.min) <= before
+            ]
+            target = earlier[-1] if earlier else None
+            if target is not None and target.question_id == view.question_id:
+                continue  # a question naming its own UIN is no thread
+            link = (reference.uin, target.date_tabled if target else None)
+            if link not in follows.setdefault(view.question_id, []):
+                follows[view.question_id].append(link)
+            if target is not None:
+                followed_by.setdefault(target.question_id, []).append((view.uin, view.date_tabled))
+    return [
+        replace(
+            view,
+            follows=tuple(follows.get(view.question_id, ())),
+            followed_by=tuple(sorted(set(followed_by.get(view.question_id, ())), key=_thread_order)),
+        )
+        for view in views
+    ]
+
+
+def answered_or_tabled(view: QuestionView) -> date | None:
+    """The date a year-less date in its answer is read against."""
+    return view.date_answered or view.date_tabled
+
+
+def _thread_order(link: tuple[str, date | None]) -> tuple[date, str]:
+    return (link[1] or date.min, link[0])
 
 
 def overdue_views(

@@ -19,6 +19,7 @@ from monitor.changes.lifecycle import (
     london_today,
     working_days_between,
 )
+from monitor.changes.nonanswers import RULES_BY_NAME, classify
 from spiders.registry import rank
 from storage.models import (
     ChangeEvent,
@@ -138,11 +139,26 @@ class QuestionView(AnswerContent):
     version_count: int
     removed: bool  # every source has gone; the view keeps their last good versions
     question_id: int
+    # The thread (monitor.queries.export.link_threads): the questions this one follows up and
+    # those that follow it up, as (UIN, date tabled or None when not stored), oldest first.
+    follows: tuple[tuple[str, date | None], ...] = ()
+    followed_by: tuple[tuple[str, date | None], ...] = ()
 
     @property
     def answered(self) -> bool:
         """Whether it has its substantive answer (a holding answer is not one)."""
         return self.date_answered is not None and not self.is_holding
+
+    @property
+    def non_answer(self) -> str | None:
+        """The non-answer rule its answer meets (monitor.changes.nonanswers), or None."""
+        return classify(self.answer_text)
+
+    @property
+    def non_answer_meaning(self) -> str | None:
+        """What its answer does instead of answering, for a reader; None when it answers."""
+        name = self.non_answer
+        return RULES_BY_NAME[name].meaning if name else None
 
     def due(self) -> date | None:
         """The day its answer is due (monitor.changes.lifecycle)."""
@@ -170,6 +186,7 @@ class QuestionView(AnswerContent):
             "answered_on_time": on_time,
             "working_days_to_answer": days,
             "status": status.value,
+            "non_answer": self.non_answer,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -185,6 +202,8 @@ class QuestionView(AnswerContent):
             "version_count": self.version_count,
             "removed": self.removed,
             "question_id": self.question_id,
+            "follows": [{"uin": uin, "date_tabled": iso(day)} for uin, day in self.follows],
+            "followed_by": [{"uin": uin, "date_tabled": iso(day)} for uin, day in self.followed_by],
             "unmatched": False,
             "unmatched_reason": None,
         }

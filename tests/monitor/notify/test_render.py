@@ -247,3 +247,18 @@ def test_a_rewritten_passage_reads_as_one_deletion_then_one_insertion_spaced_in_
         '<ins style="background:#ddf4dd;color:#0b5d0b;text-decoration:none;">Ministers and officials '
         "continue</ins> to the noble Lord."
     ) in mail.html
+
+
+def test_an_answer_that_declines_is_marked_in_both_parts_and_only_where_its_text_is_the_news() -> None:
+    from monitor.changes.nonanswers import RULES_BY_NAME
+    from tests.support.helpers import context_of, every_section_items
+
+    meaning = RULES_BY_NAME["disproportionate_cost"].meaning
+    answered = replace(every_section_items()["answered"][0], non_answer=meaning)
+    mail = render_digest(context_of({"answered": (answered,)}))
+    assert f"Non-answer: {meaning}" in mail.text
+    assert "<strong>Non-answer:</strong>" in mail.html
+    # A withdrawal is not about the answer's text: no mark, whatever the answer says.
+    held = every_section_items()["holding"][0]
+    withdrawn = replace(held, kind="withdrawn", non_answer=meaning)
+    assert "Non-answer" not in render_digest(context_of({"holding": (withdrawn,)})).text

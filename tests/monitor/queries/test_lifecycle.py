@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli.commands import main
 from monitor.changes.lifecycle import (
     Lifecycle,
     add_working_days,
@@ -19,6 +18,7 @@ from monitor.changes.lifecycle import (
     lifecycle_status,
     working_days_between,
 )
+from monitor.cli.commands import main
 from spiders.records import AnswerRecord
 from spiders.sources.api.parse import parse_question
 from storage.record import record_page
@@ -134,11 +134,12 @@ def test_overdue_lists_what_is_late_now_the_longest_overdue_first(sessions, db_u
     assert ", holding answer:" in lines[1] and "Cabinet Office" in lines[1]
     assert main(["--db", db_url, "overdue", "--department", "cabinet", "--format", "json"]) == 0
     [late] = json.loads(capsys.readouterr().out)
-    assert (late["uin"], late["status"], late["due_date"], late["answered_on_time"]) == (
+    assert (late["uin"], late["status"], late["due_date"], late["answered_on_time"], late["non_answer"]) == (
         "105",
         "holding",
         "2024-01-10",
         None,
+        "holding_as_soon_as_possible",
     )
     assert main(["--db", db_url, "overdue", "--house", "Lords"]) == 0
     assert capsys.readouterr().out == "nothing is overdue\n"
