@@ -15,12 +15,12 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from monitor.changes.lifecycle import due_date
+from spiders.registry import OFFICIAL_KINDS
+from spiders.registry import rank as source_rank
 from storage.models import ChangeEvent, Question, Source, Version
 from storage.terms import ChangeKind, VersionStatus
 
 OVERDUE_NEWS_DAYS = 7
-# The official record first: its due date wins over a copy's (which rarely has one).
-_SOURCE_RANK = {"api": 0, "page": 1, "hansard": 2}
 
 
 def still_open() -> ColumnElement[bool]:
@@ -42,6 +42,9 @@ def deadline_events(session: Session, today: date, detected_at: datetime) -> int
         .where(
             still_open(),
             Version.status == VersionStatus.PRESENT,
+            # Only Parliament's own record says a question is still unanswered; a blog copy
+            # without an answer may be a post that quotes only the question.
+            Source.kind.in_(OFFICIAL_KINDS),
             Question.date_tabled >= today - timedelta(days=120),  # a due date is weeks after tabling
         )
         .order_by(Question.id, Version.id)
@@ -49,11 +52,11 @@ def deadline_events(session: Session, today: date, detected_at: datetime) -> int
     latest: dict[int, tuple[Question, Version, Source]] = {}
     for question, version, source in rows:
         best = latest.get(question.id)
-        rank = _SOURCE_RANK.get(source.kind, 9)
+        rank = source_rank(source.kind)
         if (
             best is None
-            or rank < _SOURCE_RANK.get(best[2].kind, 9)
-            or (rank == _SOURCE_RANK.get(best[2].kind, 9) and version.id > best[1].id)
+            or rank < source_rank(best[2].kind)
+            or (rank == source_rank(best[2].kind) and version.id > best[1].id)
         ):
             latest[question.id] = (question, version, source)
     count = 0

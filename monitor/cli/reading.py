@@ -1,10 +1,10 @@
-"""The reading commands: `export`, `changes`, `overdue` and `history`."""
+"""The reading commands: `export`, `changes`, `overdue`, `stats` and `history`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from monitor.cli.base import HOUSES, UsageError
 from monitor.config import Settings
@@ -44,6 +44,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     overdue.add_argument("--department", metavar="TEXT", help="only this answering body (any case)")
     overdue.add_argument("--house", choices=HOUSES)
     overdue.add_argument("--format", choices=("json", "text"), default="text")
+
+    stats = commands.add_parser("stats", help="timeliness by answering body: on time, working days, holding")
+    stats.set_defaults(run=cmd_stats)
+    stats.add_argument("--house", choices=HOUSES)
+    stats.add_argument("--tabled-from", metavar="YYYY-MM-DD", help="only questions tabled on or after")
+    stats.add_argument("--tabled-to", metavar="YYYY-MM-DD", help="only questions tabled on or before")
+    stats.add_argument("--format", choices=("json", "csv", "text"), default="text")
 
     history = commands.add_parser("history", help="print every version of one question")
     history.set_defaults(run=cmd_history)
@@ -102,6 +109,50 @@ def cmd_overdue(args: argparse.Namespace, settings: Settings) -> int:
     if not late:
         print("nothing is overdue")
     return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each answering body's timeliness as text, JSON or CSV."""
+    import csv
+    import json
+
+    from monitor.queries.stats import STATS_COLUMNS, timeliness
+    from storage.db import open_database
+
+    bounds = [
+        _day_arg(flag, value)
+        for flag, value in (("--tabled-from", args.tabled_from), ("--tabled-to", args.tabled_to))
+    ]
+    with open_database(settings.db_url)() as session:
+        rows = [
+            body.as_json()
+            for body in timeliness(session, house=args.house, tabled_from=bounds[0], tabled_to=bounds[1])
+        ]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=STATS_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            cells = ", ".join(
+                f"{name.replace('_', ' ')} {'-' if row[name] is None else row[name]}"
+                for name in STATS_COLUMNS[1:]
+            )
+            print(f"{row['answering_body']}: {cells}")
+        if not rows:
+            print("no questions")
+    return 0
+
+
+def _day_arg(flag: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date YYYY-MM-DD") from None
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,6 +16,7 @@ from monitor.changes.deadlines import still_open
 from monitor.changes.threads import follows as thread_follows
 from monitor.changes.threads import references
 from monitor.queries.views import CONTENT_NAMES, QuestionView, UnmatchedView, current_views, unmatched_views
+from spiders.registry import OFFICIAL_KINDS
 from storage.models import Question, Version
 
 ExportView = QuestionView | UnmatchedView
@@ -148,7 +149,12 @@ def overdue_views(
     late = [
         view
         for view in current_views(session, department=department, question_ids=candidates)
-        if not view.answered and not view.is_withdrawn and (due := view.due()) is not None and due < today
+        if not view.answered
+        and not view.is_withdrawn
+        and (due := view.due()) is not None
+        and due < today
+        # Only Parliament's own record says it is unanswered (a blog may quote only the question).
+        and any(source.kind in OFFICIAL_KINDS for source in view.sources)
     ]
     return sorted(late, key=lambda view: (view.due() or today, view.house, view.uin))
 

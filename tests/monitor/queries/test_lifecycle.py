@@ -143,3 +143,54 @@ def test_overdue_lists_what_is_late_now_the_longest_overdue_first(sessions, db_u
     )
     assert main(["--db", db_url, "overdue", "--house", "Lords"]) == 0
     assert capsys.readouterr().out == "nothing is overdue\n"
+
+
+def test_stats_count_each_answering_body(sessions, db_url, capsys):
+    questions = [
+        # Home Office: one ordinary answer on time (3 working days), one late (6), one named day on time.
+        _question("201", date(2024, 1, 5), answer_text="Figures follow.", date_answered=date(2024, 1, 10)),
+        _question(
+            "202",
+            date(2024, 1, 5),
+            answer_text="This information is not held centrally.",
+            date_answered=date(2024, 1, 15),
+        ),  # fmt: skip
+        _question(
+            "203",
+            date(2024, 1, 5),
+            answer_text="Done.",
+            date_answered=date(2024, 1, 9),
+            date_for_answer=date(2024, 1, 9),
+            is_named_day=True,
+            date_holding_answer=date(2024, 1, 8),
+        ),  # fmt: skip
+        _question("204", date(2024, 1, 5), is_withdrawn=True),
+        _question("205", date(2024, 1, 5), answering_body="Cabinet Office"),
+        _question("206", date(2023, 1, 5), answering_body="Cabinet Office"),  # before the range
+    ]
+    for number, question in enumerate(questions):
+        with sessions.begin() as session:
+            record_page(session, source_kind="api", url=f"https://api.example/{number}", answers=[question],
+                        observed_at=SEEN)  # fmt: skip
+    assert main(["--db", db_url, "stats", "--tabled-from", "2024-01-01", "--format", "json"]) == 0
+    home, cabinet = json.loads(capsys.readouterr().out)
+    assert home == {
+        "answering_body": "Home Office",
+        "questions": 4,
+        "answered": 3,
+        "on_time_ordinary_pct": 50.0,
+        "on_time_named_day_pct": 100.0,
+        "median_working_days": 3,
+        "holding_rate_pct": 25.0,
+        "correction_rate_pct": 0.0,
+        "withdrawn": 1,
+        "non_answer_rate_pct": 33.3,
+    }
+    assert (cabinet["answering_body"], cabinet["questions"], cabinet["answered"]) == ("Cabinet Office", 1, 0)
+    assert main(["--db", db_url, "stats", "--format", "csv"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .startswith("answering_body,questions,answered,on_time_ordinary_pct")
+    )
+    assert main(["--db", db_url, "stats", "--tabled-from", "2024-13-01"]) == 2
