@@ -208,6 +208,10 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
                     f"pqwatch: no {args.house} question {args.uin}; showing the {found} one",
                     file=sys.stderr,
                 )
+        if history:
+            from monitor.queries.export import question_thread
+
+            history = [question_thread(session, item) for item in history]
     if not history:
         raise UsageError(f"no question with UIN {args.uin!r} is stored")
     if args.format == "json":

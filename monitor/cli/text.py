@@ -37,6 +37,9 @@ def history_lines(history: Iterable[QuestionHistory], diff: bool = False) -> Ite
     `diff`, what changed since the same source's previous present version)."""
     for question in history:
         yield f"{question.house} {question.uin} tabled {question.date_tabled or 'unknown'}"
+        for label, links in (("follows", question.follows), ("followed by", question.followed_by)):
+            if links:
+                yield f"  {label}: " + ", ".join(f"{uin} (tabled {day or 'unknown'})" for uin, day in links)
         previous: dict[tuple[str, str], VersionView] = {}
         for version in question.versions:
             yield (

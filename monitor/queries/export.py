@@ -13,9 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.changes.deadlines import still_open
+from monitor.changes.threads import Reference, references
 from monitor.changes.threads import follows as thread_follows
-from monitor.changes.threads import references
-from monitor.queries.views import CONTENT_NAMES, QuestionView, UnmatchedView, current_views, unmatched_views
+from monitor.queries.views import (
+    CONTENT_NAMES,
+    QuestionHistory,
+    QuestionView,
+    UnmatchedView,
+    current_views,
+    unmatched_views,
+)
 from spiders.registry import OFFICIAL_KINDS
 from storage.models import Question, Version
 
@@ -94,13 +101,7 @@ def link_threads(views: list[QuestionView]) -> list[QuestionView]:
     follows: dict[int, list[tuple[str, date | None]]] = {}
     followed_by: dict[int, list[tuple[str, date | None]]] = {}
     for view in views:
-        named = [
-            *references(view.question_text, house=view.house, context_date=view.date_tabled),
-            *references(
-                view.answer_text, house=view.house, context_date=view.date_answered or view.date_tabled
-            ),
-        ]
-        for reference in thread_follows(named):
+        for reference in named_follows(view):
             assert reference.uin is not None  # thread_follows keeps only references naming one
             before = reference.answered_on or view.date_tabled or date.max
             earlier = [
@@ -126,9 +127,42 @@ def link_threads(views: list[QuestionView]) -> list[QuestionView]:
     ]
 
 
-def answered_or_tabled(view: QuestionView) -> date | None:
-    """The date a year-less date in its answer is read against."""
-    return view.date_answered or view.date_tabled
+def question_thread(session: Session, history: QuestionHistory) -> QuestionHistory:
+    """One question's history with its thread: the questions it follows up and those that follow
+    it up, found among the questions whose texts name its UIN's number (a cheap first filter)."""
+    own = select(Question.id).where(
+        Question.house == history.house,
+        Question.uin == history.uin,
+        Question.date_tabled == history.date_tabled,
+    )
+    ids = set(session.scalars(own))
+    views = list(current_views(session, question_ids=ids)) if ids else []
+    if not views:
+        return history
+    named = {reference.uin for reference in named_follows(views[0])}
+    number = "".join(character for character in history.uin if character.isdigit())
+    naming = select(Version.question_id).where(
+        Version.question_text.contains(number) | Version.answer_text.contains(number)
+    )
+    others = select(Question.id).where(
+        Question.house == history.house, Question.uin.in_(named) | Question.id.in_(naming)
+    )
+    ids |= set(session.scalars(others))
+    linked = {view.question_id: view for view in link_threads(list(current_views(session, question_ids=ids)))}
+    mine = linked[views[0].question_id]
+    return replace(history, follows=mine.follows, followed_by=mine.followed_by)
+
+
+def named_follows(view: QuestionView) -> tuple[Reference, ...]:
+    """The earlier questions its question and answer texts name (monitor.changes.threads); a
+    year-less date is read against its tabled date, or in the answer its answer date."""
+    answered_on = view.date_answered or view.date_tabled
+    return thread_follows(
+        [
+            *references(view.question_text, house=view.house, context_date=view.date_tabled),
+            *references(view.answer_text, house=view.house, context_date=answered_on),
+        ]
+    )
 
 
 def _thread_order(link: tuple[str, date | None]) -> tuple[date, str]:

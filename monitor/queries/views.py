@@ -314,6 +314,9 @@ class QuestionHistory:
     uin: str
     date_tabled: date | None
     versions: tuple[VersionView, ...]
+    # Its thread (monitor.queries.export.question_thread): (UIN, date tabled), oldest first.
+    follows: tuple[tuple[str, date | None], ...] = ()
+    followed_by: tuple[tuple[str, date | None], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """What `pqwatch history --format json` prints for this question."""
@@ -321,6 +324,8 @@ class QuestionHistory:
             "house": self.house.value,
             "uin": self.uin,
             "date_tabled": iso(self.date_tabled),
+            "follows": [{"uin": uin, "date_tabled": iso(day)} for uin, day in self.follows],
+            "followed_by": [{"uin": uin, "date_tabled": iso(day)} for uin, day in self.followed_by],
             "versions": [version.as_json() for version in self.versions],
         }
 

@@ -48,3 +48,10 @@ def test_the_export_links_a_follow_up_both_ways(sessions, db_url, capsys):
     assert views[("7926", "2022-01-04")]["followed_by"] == []
     assert views[("12999", "2024-03-01")]["follows"] == [{"uin": "12345", "date_tabled": "2024-02-01"}]
     assert views[("12345", "2024-02-01")]["followed_by"] == [{"uin": "12999", "date_tabled": "2024-03-01"}]
+    assert main(["--db", db_url, "history", "12345", "--format", "json"]) == 0
+    [history] = json.loads(capsys.readouterr().out)
+    assert history["follows"] == [{"uin": "7926", "date_tabled": "2024-01-05"}]
+    assert history["followed_by"] == [{"uin": "12999", "date_tabled": "2024-03-01"}]
+    assert main(["--db", db_url, "history", "7926"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  followed by: 12345 (tabled 2024-02-01)" in lines

@@ -211,7 +211,7 @@ def test_a_question_history_lists_each_version_with_its_source(sessions):
         (2, VersionStatus.REMOVED),
     ]
     printed = history.as_json()
-    assert list(printed) == ["house", "uin", "date_tabled", "versions"]
+    assert list(printed) == ["house", "uin", "date_tabled", "follows", "followed_by", "versions"]
     first, removed = printed["versions"]
     assert list(first) == [
         "seq",
