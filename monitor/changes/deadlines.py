@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session, aliased
 
 from monitor.changes.lifecycle import due_date
 from spiders.registry import OFFICIAL_KINDS
@@ -25,12 +25,13 @@ OVERDUE_NEWS_DAYS = 7
 
 def still_open() -> ColumnElement[bool]:
     """The questions that can be late: none of their copies has a substantive answer (a holding
-    answer is not one) or a withdrawal. Few beside the answered ones, so read first."""
-    answered = select(Version.question_id).where(
-        Version.date_answered.is_not(None), Version.is_holding.is_(False)
+    answer is not one) or a withdrawal. Anti-joins on the versions' question index."""
+    copy = aliased(Version)
+    answered = exists().where(
+        copy.question_id == Question.id,
+        (copy.date_answered.is_not(None) & copy.is_holding.is_(False)) | copy.is_withdrawn.is_(True),
     )
-    withdrawn = select(Version.question_id).where(Version.is_withdrawn.is_(True))
-    return Question.id.not_in(answered) & Question.id.not_in(withdrawn)
+    return ~answered
 
 
 def deadline_events(session: Session, today: date, detected_at: datetime) -> int:
