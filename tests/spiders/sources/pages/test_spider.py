@@ -55,7 +55,8 @@ def test_a_holding_answer_then_its_substantive_answer_on_the_html_site(db_url, c
     assert view["sources"][0]["kind"] == "html" and view["version_count"] == 2
     assert main(["--db", db_url, "changes", "--format", "json"]) == 0
     kinds = [e["kind"] for e in json.loads(capfd.readouterr().out)]
-    assert kinds == ["new", "holding_answer", "holding_replaced"]
+    # Due 5 working days after tabling (8 January 2024), answered on the 22nd: late.
+    assert kinds == ["new", "holding_answer", "holding_replaced", "answered_late"]
 
 
 def test_historic_hansard_pages_give_undated_questions_with_their_answer_date(db_url, capfd):
