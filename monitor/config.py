@@ -16,6 +16,16 @@ from dotenv import dotenv_values
 DEFAULT_CONFIG = Path(__file__).with_name("pqwatch.toml")
 
 
+def pqwatch_version() -> str:
+    """The installed pqwatch's version ("unknown" when run from a checkout never installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pqwatch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
 

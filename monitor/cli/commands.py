@@ -9,12 +9,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from typing import NoReturn
 
 from monitor.cli import crawling, reading, serving, subscribing
 from monitor.cli.base import LOG_DATE_FORMAT, TIMED_LOG_FORMAT, UsageError
-from monitor.config import ConfigError, load_settings
+from monitor.config import ConfigError, load_settings, pqwatch_version
 from monitor.notify.errors import SubscriptionError
 from storage.errors import DatabaseError
 
@@ -41,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", metavar="FILE", help="sources file (default: the bundled pqwatch.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
-    parser.add_argument("--version", action="version", version=f"pqwatch {_version()}")
+    parser.add_argument("--version", action="version", version=f"pqwatch {pqwatch_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for area in (crawling, reading, subscribing, serving):
         area.add_commands(commands)
@@ -75,10 +74,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and the status is a shell's for a reader that stopped (128 + SIGPIPE).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-
-
-def _version() -> str:
-    try:
-        return metadata.version("pqwatch")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"

@@ -12,8 +12,10 @@ import io
 import time
 import zipfile
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, requires, version
+from importlib.metadata import requires
 from pathlib import Path
+
+from monitor.config import pqwatch_version
 
 PACKAGES = ("monitor", "spiders", "storage")
 
@@ -31,7 +33,7 @@ def build_egg() -> tuple[str, bytes]:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as egg:
         for archive_name, path in files:
             egg.write(path, archive_name)
-        metadata = f"Metadata-Version: 2.1\nName: pqwatch\nVersion: {_pqwatch_version()}\n"
+        metadata = f"Metadata-Version: 2.1\nName: pqwatch\nVersion: {pqwatch_version()}\n"
         egg.writestr("EGG-INFO/PKG-INFO", metadata)
         egg.writestr("EGG-INFO/entry_points.txt", "[scrapy]\nsettings = spiders.settings\n")
         egg.writestr("EGG-INFO/top_level.txt", "".join(f"{package}\n" for package in PACKAGES))
@@ -48,13 +50,6 @@ def _package_files() -> list[tuple[str, Path]]:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
                 found.append((f"{package}/{path.relative_to(root).as_posix()}", path))
     return found
-
-
-def _pqwatch_version() -> str:
-    try:
-        return version("pqwatch")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "0"
 
 
 def node_requirements() -> list[str]:
