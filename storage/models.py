@@ -421,3 +421,27 @@ class Bounce(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime)
     # The notification's own Message-ID: the same one read twice counts once.
     message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+
+class StatementLink(Base):
+    """A written ministerial statement that corrects a written answer (the statements API's
+    `linkedStatements` of type CorrectedAnswer), joined to its question once that is stored; its
+    `corrected` event is made once."""
+
+    __tablename__ = "statement_links"
+    __table_args__ = (UniqueConstraint("statement_id", "linked_id", name="uq_statement_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(BigInteger)  # the statement's API id
+    statement_uin: Mapped[str] = mapped_column(String(32))  # HCWS123, HLWS45
+    house: Mapped[str] = mapped_column(String(16))  # a House
+    date_made: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str | None] = mapped_column(Text)
+    answering_body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(2048))  # the statement's page
+    link_type: Mapped[str] = mapped_column(String(32))  # CorrectedAnswer
+    linked_id: Mapped[int] = mapped_column(BigInteger, index=True)  # the written question's API id
+    link_date: Mapped[date | None] = mapped_column(Date)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id"))
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
