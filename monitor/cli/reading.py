@@ -48,6 +48,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     stats = commands.add_parser("stats", help="timeliness by answering body: on time, working days, holding")
     stats.set_defaults(run=cmd_stats)
     stats.add_argument("--house", choices=HOUSES)
+    stats.add_argument(
+        "--session", metavar="NAME", help="only questions tabled in this parliamentary session (2023-24)"
+    )
     stats.add_argument("--tabled-from", metavar="YYYY-MM-DD", help="only questions tabled on or after")
     stats.add_argument("--tabled-to", metavar="YYYY-MM-DD", help="only questions tabled on or before")
     stats.add_argument("--format", choices=("json", "csv", "text"), default="text")
@@ -123,6 +126,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         _day_arg(flag, value)
         for flag, value in (("--tabled-from", args.tabled_from), ("--tabled-to", args.tabled_to))
     ]
+    if args.session:
+        bounds = _within_session(args.session, bounds[0], bounds[1])
     with open_database(settings.db_url)() as session:
         rows = [
             body.as_json()
@@ -144,6 +149,17 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         if not rows:
             print("no questions")
     return 0
+
+
+def _within_session(name: str, tabled_from: date | None, tabled_to: date | None) -> list[date | None]:
+    """The tabled-date bounds of a session, narrowed by --tabled-from/--tabled-to when given."""
+    from monitor.changes.sessions import UnknownSession, find_session
+
+    try:
+        found = find_session(name)
+    except UnknownSession as error:
+        raise UsageError(f"--session: {error}") from None
+    return list(found.narrowed(tabled_from, tabled_to))
 
 
 def _day_arg(flag: str, value: str | None) -> date | None:

@@ -1,6 +1,6 @@
 """The web pages: a Flask app served by waitress, its security headers and error pages, and a
-health check. The routes are in `subscribing` (confirm, unsubscribe, manage) and `questions`
-(a question's history), on one blueprint; every page is an autoescaped template."""
+health check. The routes are in `subscribing` (confirm, unsubscribe, manage), `questions`
+(a question's history) and `stats` (timeliness), on one blueprint; every page is an autoescaped template."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ from monitor.changes.diff import render_diff_html
 from monitor.config import Settings
 from monitor.notify.digest import Mailer, ensure_secret, mailer_for
 from monitor.notify.errors import SubscriptionError
-from monitor.web import questions, subscribing
+from monitor.web import questions, stats, subscribing
 from monitor.web.base import WebContext, transaction, web
 from storage.db import open_database
 from storage.terms import utcnow
 
 log = logging.getLogger("pqwatch.web")
-ROUTES = (questions, subscribing)  # the modules whose routes are on `web`: imported, so registered
+ROUTES = (questions, stats, subscribing)  # the modules whose routes are on `web`: imported, so registered
 
 
 SECURITY_HEADERS = {

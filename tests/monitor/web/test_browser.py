@@ -180,3 +180,29 @@ def test_a_reader_follows_a_question_and_confirms_from_the_mail(
     page.wait_for_load_state()
     assert "confirmed" in page.locator("main").inner_text().lower()
     screenshot(page, "confirmed")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reader_reads_the_timeliness_table_and_chart_and_chooses_a_session(
+    browser: Browser, site: str, width: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800}, java_script_enabled=False)
+    page.goto(site + "/")
+    page.locator("header nav a", has_text="Timeliness").click()
+    page.wait_for_load_state()
+    assert page.title() == "Timeliness of answers · pqwatch"
+    chart = page.locator("figure svg[role=img]")
+    box = chart.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 30  # drawn, without any script
+    assert page.locator("figure svg rect").count() == 1  # one body answered an ordinary question
+    assert page.locator("table tbody th[scope=row]").all_inner_texts() == ["Home Office"]
+    assert fits(page)  # the wide table scrolls inside its own region on a phone
+    screenshot(page, "stats")
+
+    page.select_option("select#session", "2021-22")
+    page.locator("form.filters button").click()
+    page.wait_for_load_state()
+    assert "session=2021-22" in page.url
+    # HL2472 was tabled on 7 September 2021: in session 2021-22; the 2024 question is not.
+    assert page.locator("table tbody td").first.inner_text() == "1"
+    assert page.locator("select#session").input_value() == "2021-22"
