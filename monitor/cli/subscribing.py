@@ -28,6 +28,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe.add_argument("--keyword", metavar="TEXT", help="in the question or the answer")
     subscribe.add_argument("--uin", metavar="UIN", help="follow one question")
     subscribe.add_argument(
+        "--thread",
+        action="store_true",
+        help="with --uin: also every question that follows it up or that it follows up",
+    )
+    subscribe.add_argument(
         "--kind",
         action="append",
         default=[],
@@ -83,7 +88,9 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import open_database
     from storage.terms import SubscriberStatus
 
-    filters = make_filters(args.house, args.department, args.member, args.keyword, args.uin, args.kind)
+    filters = make_filters(
+        args.house, args.department, args.member, args.keyword, args.uin, args.kind, thread=args.thread
+    )
     sessions = open_database(settings.db_url)
     with sessions.begin() as session:
         note = unseen_uin_note(session, filters)

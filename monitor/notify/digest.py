@@ -60,7 +60,7 @@ from monitor.notify.model import (
     section_key,
 )
 from monitor.notify.render import render_confirmation, render_digest
-from monitor.notify.subscriptions import Filters, filter_labels, make_token, matches, suppress
+from monitor.notify.subscriptions import Filters, filter_labels, make_token, matches, suppress, with_thread
 from monitor.queries.views import ChangeView, QuestionView, change_events, current_views
 from storage.models import ChangeEvent, CrawlState, OutboxMail, Subscriber, Version
 from storage.terms import ChangeKind, Frequency, MailKind, OutboxStatus, SubscriberStatus, minute_text
@@ -381,8 +381,12 @@ def _send_due(
         answers = first_answers(session, events)
     # Each event with its question's current view, paired once for every subscriber's filters.
     paired = [(event, views.get(event.question_id)) for event in events]
+    threads: dict[tuple[str | None, str], frozenset[tuple[str, str]]] = {}
     for subscriber, key in due:
         filters = Filters.from_json(subscriber.filters)
+        if filters.thread:
+            with sessions() as session:
+                filters = with_thread(session, filters, threads)
         mine = [
             (event, view)
             for event, view in paired
@@ -551,7 +555,7 @@ def _claimed_digest(
     """The digest a claimed row stands for: the matching events of its span, rendered again."""
     if row.first_event_id is None or row.last_event_id is None:
         return None
-    filters = Filters.from_json(subscriber.filters)
+    filters = with_thread(session, Filters.from_json(subscriber.filters), {})
     events = [e for e in change_events(session, after_id=row.first_event_id - 1) if e.id <= row.last_event_id]
     views = {
         view.question_id: view

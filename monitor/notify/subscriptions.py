@@ -4,7 +4,7 @@ unsubscribe, and which change events a subscriber's filters match."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,9 @@ class Filters:
     keyword: str | None = None
     uin: str | None = None
     kinds: tuple[str, ...] = ()
+    thread: bool = False  # with `uin`: that question's whole thread of follow-ups
+    # The thread's questions as (House, UIN), found when a digest is made (with_thread); not stored.
+    thread_members: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False)
 
     def as_json(self) -> dict[str, Any]:
         """The stored form: only the fields that are set."""
@@ -44,6 +47,7 @@ class Filters:
             "keyword": self.keyword,
             "uin": self.uin,
             "kinds": list(self.kinds),
+            "thread": self.thread,
         }
         return {key: value for key, value in raw.items() if value}
 
@@ -58,6 +62,7 @@ class Filters:
             keyword=data.get("keyword"),
             uin=data.get("uin"),
             kinds=tuple(data.get("kinds") or ()),
+            thread=bool(data.get("thread")),
         )
 
 
@@ -68,8 +73,11 @@ def make_filters(
     keyword: str | None = None,
     uin: str | None = None,
     kinds: list[str] | tuple[str, ...] = (),
+    thread: bool = False,
 ) -> Filters:
     """Check and normalise filters given by a user; SubscriptionError names a bad one."""
+    if thread and not uin:
+        raise SubscriptionError("following a thread needs the UIN of a question in it")
     if house and house not in _values(House):
         raise SubscriptionError(f"house {house!r} is not one of {', '.join(_values(House))}")
     unknown = [kind for kind in kinds if kind not in _values(ChangeKind)]
@@ -84,6 +92,7 @@ def make_filters(
         keyword=_clean(keyword),
         uin=canonical_uin(uin) if uin else None,
         kinds=tuple(dict.fromkeys(kinds)),
+        thread=thread,
     )
 
 
@@ -94,6 +103,7 @@ FILTER_LABELS = {
     "keyword": "Keyword",
     "uin": "UIN",
     "kinds": "Changes",
+    "thread": "With its thread",
 }
 
 
@@ -101,9 +111,14 @@ def filter_labels(filters: dict[str, Any] | None) -> tuple[tuple[str, str], ...]
     """A subscription's stored filters as (label, value) pairs for a page or a mail
     (("Department", "Home Office"), ("Changes", "corrected, answered")); () follows everything."""
     return tuple(
-        (FILTER_LABELS[key], ", ".join(value) if isinstance(value, list) else str(value))
-        for key, value in Filters.from_json(filters).as_json().items()
+        (FILTER_LABELS[key], _shown(value)) for key, value in Filters.from_json(filters).as_json().items()
     )
+
+
+def _shown(value: object) -> str:
+    if value is True:
+        return "yes"
+    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 def filters_text(filters: dict[str, Any] | None) -> str:
@@ -111,7 +126,7 @@ def filters_text(filters: dict[str, Any] | None) -> str:
     keyword=asylum kinds=corrected,answered"); "everything" when none is set."""
     parts = []
     for key, value in Filters.from_json(filters).as_json().items():
-        parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+        parts.append(f"{key}={_shown(value)}")
     return " ".join(parts) or "everything"
 
 
@@ -427,14 +442,18 @@ def unsubscribe_by_token(session: Session, secret: str, token: str) -> str:
 
 
 def matches(filters: Filters, change: ChangeView, question: QuestionView | None) -> bool:
-    """Say whether a change event passes a subscriber's filters: kind, House and UIN are the
-    event's; department, member and keyword are read from its question's current view (a question
-    with no current view matches none of them)."""
+    """Say whether a change event passes a subscriber's filters: kind, House and UIN (or the
+    thread's questions, once `with_thread` has found them) are the event's; department, member and
+    keyword are read from its question's current view (a question with no current view matches
+    none of them)."""
     if filters.kinds and change.kind not in filters.kinds:
         return False
     if filters.house and change.house != filters.house:
         return False
-    if filters.uin and change.uin != filters.uin:
+    if filters.thread and filters.thread_members:
+        if (change.house, change.uin) not in filters.thread_members:
+            return False
+    elif filters.uin and change.uin != filters.uin:
         return False
     if filters.department:
         body = question.answering_body if question else None
@@ -449,3 +468,40 @@ def matches(filters: Filters, change: ChangeView, question: QuestionView | None)
         if filters.keyword.lower() not in f"{asked or ''} {answer or ''}".lower():
             return False
     return True
+
+
+THREAD_LIMIT = 200  # questions in one followed thread: past it, a thread is a whole topic
+
+
+def with_thread(
+    session: Session, filters: Filters, found: dict[tuple[str | None, str], frozenset[tuple[str, str]]]
+) -> Filters:
+    """The filters with their thread's questions found, when they follow a thread; `found`
+    keeps the threads already found in this run, by (House, UIN)."""
+    if not filters.thread or not filters.uin:
+        return filters
+    key = (filters.house, filters.uin)
+    if key not in found:
+        found[key] = thread_members(session, filters.uin, filters.house)
+    return replace(filters, thread_members=found[key])
+
+
+def thread_members(session: Session, uin: str, house: str | None) -> frozenset[tuple[str, str]]:
+    """Every question linked to the question(s) of this UIN by follow-ups, either way and
+    through any number of links (up to THREAD_LIMIT), as (House, UIN); the UIN itself always."""
+    from monitor.queries.export import question_thread
+    from monitor.queries.views import question_history
+
+    # Why: with no House given, a UIN says it: Lords UINs are "HL…", Commons ones are numbers.
+    chamber_of = House(house) if house else (House.LORDS if uin.startswith("HL") else House.COMMONS)
+    members = {(chamber_of.value, uin)}
+    frontier = list(members)
+    while frontier and len(members) < THREAD_LIMIT:
+        chamber, number = frontier.pop()
+        for history in question_history(session, number, House(chamber)):
+            threaded = question_thread(session, history)
+            for linked, _ in (*threaded.follows, *threaded.followed_by):
+                if (chamber, linked) not in members:
+                    members.add((chamber, linked))
+                    frontier.append((chamber, linked))
+    return frozenset(members)

@@ -10,19 +10,25 @@ from urllib.parse import quote, urlsplit
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.changes.diff import Diff, render_diff_html, word_diff
+from monitor.changes.lifecycle import london_date
+from monitor.queries.export import question_thread
 from monitor.queries.views import (
     ChangeView,
     QuestionHistory,
+    QuestionView,
     VersionView,
     change_events,
+    current_views,
     iso,
     question_history,
     utc_text,
 )
-from monitor.web.base import safe_href, transaction, web
+from monitor.web.base import ctx, safe_href, transaction, web
+from storage.models import Question
 from storage.terms import House, SourceKind, VersionStatus
 
 TEXT_FIELDS = {"question_text": "Question", "answer_text": "Answer"}
@@ -95,6 +101,29 @@ class QuestionPage:
     heading: str | None  # the latest present version's heading
     rows: tuple[VersionRow, ...]
     disagreements: tuple[SideBySide, ...]
+    life: tuple[tuple[str, str], ...] = ()  # ("Status", "answered"), ("Due", "10 January 2024")
+    thread: tuple[ThreadLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThreadLink:
+    """A question in this one's thread: one it follows up, or one that follows it up."""
+
+    relation: str  # "Follows up" | "Followed up by"
+    uin: str
+    tabled_text: str | None  # "5 January 2024"; None when that question is not stored
+    href: str | None
+
+
+STATUS_TEXT = {
+    "tabled": "tabled, not yet due",
+    "due_today": "due today",
+    "overdue": "overdue",
+    "holding": "holding answer given",
+    "answered": "answered",
+    "corrected": "answered, then corrected",
+    "withdrawn": "withdrawn",
+}
 
 
 @web.get("/questions/<house>/<uin>")
@@ -104,12 +133,16 @@ def question_page(house: str, uin: str) -> ResponseReturnValue:
     if chamber is None:
         abort(404, description=f"There is no house called {house!r}.")
     tabled = _tabled_arg(request.args.get("tabled"))
+    today = london_date(ctx().clock())
     with transaction() as session:
         history = question_history(session, uin, chamber)
-    found = [q for q in history if tabled is None or q.date_tabled == tabled]
-    if not found:
-        abort(404, description=f"No written question {uin} of the {chamber.value} is stored.")
-    pages = [question_page_of(question) for question in found]
+        found = [q for q in history if tabled is None or q.date_tabled == tabled]
+        if not found:
+            abort(404, description=f"No written question {uin} of the {chamber.value} is stored.")
+        pages = [
+            question_page_of(question_thread(session, question), current_view(session, question), today)
+            for question in found
+        ]
     title = next((page.heading for page in pages if page.heading), None) if len(pages) == 1 else None
     return render_template(
         "question.html",
@@ -177,8 +210,11 @@ def long_date(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else "an unknown date"
 
 
-def question_page_of(question: QuestionHistory) -> QuestionPage:
-    """A question as its page shows it."""
+def question_page_of(
+    question: QuestionHistory, view: QuestionView | None = None, today: date | None = None
+) -> QuestionPage:
+    """A question as its page shows it: with its current view, where it stands `today` and its
+    thread."""
     latest = _latest_present(question.versions)
     return QuestionPage(
         house=question.house.value,
@@ -188,6 +224,55 @@ def question_page_of(question: QuestionHistory) -> QuestionPage:
         heading=next((v.heading for v in reversed(latest.values()) if v.heading), None),
         rows=tuple(version_rows(question.versions)),
         disagreements=tuple(disagreements(latest)),
+        life=life_rows(view, today) if view is not None else (),
+        thread=thread_links(question),
+    )
+
+
+def current_view(session: Session, question: QuestionHistory) -> QuestionView | None:
+    """The question's current view (official values first), if a source shows it."""
+    ids = set(
+        session.scalars(
+            select(Question.id).where(
+                Question.house == question.house,
+                Question.uin == question.uin,
+                Question.date_tabled == question.date_tabled
+                if question.date_tabled
+                else Question.date_tabled.is_(None),
+            )
+        )
+    )
+    return next(iter(current_views(session, question_ids=ids)), None) if ids else None
+
+
+def life_rows(view: QuestionView, today: date | None) -> tuple[tuple[str, str], ...]:
+    """Where the question stands: its status, due date, and how its answer came."""
+    life = view.life_json(today)
+    rows = [("Status", STATUS_TEXT.get(life["status"], life["status"]))]
+    due = view.due()
+    if due is not None:
+        named = " (a named day)" if view.is_named_day else ""
+        rows.append(("Due", f"{long_date(due)}{named}"))
+    if life["answered_on_time"] is not None:
+        days = life["working_days_to_answer"]
+        timing = "on time" if life["answered_on_time"] else "late"
+        rows.append(("Answered", f"{timing}, in {days} working day{'' if days == 1 else 's'}"))
+    if view.non_answer_meaning:
+        rows.append(("Non-answer", view.non_answer_meaning))
+    return tuple(rows)
+
+
+def thread_links(question: QuestionHistory) -> tuple[ThreadLink, ...]:
+    """The questions it follows up and those following it up, each linked when stored."""
+    return tuple(
+        ThreadLink(
+            relation=relation,
+            uin=uin,
+            tabled_text=long_date(day) if day else None,
+            href=question_href(question.house.value, uin, day) if day else None,
+        )
+        for relation, links in (("Follows up", question.follows), ("Followed up by", question.followed_by))
+        for uin, day in links
     )
 
 

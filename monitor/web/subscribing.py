@@ -73,6 +73,7 @@ class SettingsForm:
     keyword: str = ""
     uin: str = ""
     kinds: tuple[str, ...] = ()
+    thread: bool = False
 
 
 @web.get("/confirm/<token>")
@@ -259,6 +260,7 @@ def save_settings(session: Session, subscription_id: int, form: SettingsForm, no
         keyword=form.keyword,
         uin=form.uin,
         kinds=form.kinds,
+        thread=form.thread,
     )
     # The subscription is confirmed already, so this only stores the new settings.
     return update_settings(
@@ -281,6 +283,7 @@ def parse_form(form: MultiDict[str, str]) -> SettingsForm:
         keyword=value("keyword"),
         uin=value("uin"),
         kinds=tuple(form.getlist("kinds")),
+        thread=value("thread") == "yes",
     )
 
 
@@ -296,6 +299,7 @@ def form_of(subscriber: Subscriber) -> SettingsForm:
         keyword=filters.keyword or "",
         uin=filters.uin or "",
         kinds=filters.kinds,
+        thread=filters.thread,
     )
 
 
@@ -310,7 +314,7 @@ def follow_question(house: str, uin: str) -> ResponseReturnValue:
     if chamber is None:
         abort(404, description=f"There is no House {house!r}: it is Commons or Lords.")
     tabled = (request.form.get("tabled") or "").strip()
-    filters = make_filters(house=chamber, uin=uin)
+    filters = make_filters(house=chamber, uin=uin, thread=request.form.get("thread") == "yes")
     shown = filters.uin or uin
     if tabled and not _is_date(tabled):
         return _follow_page(chamber, shown, "", error=f"{tabled!r} is not a date (YYYY-MM-DD)"), 400

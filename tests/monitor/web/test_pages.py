@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.changes.detect import detect_changes
+from monitor.changes.nonanswers import RULES_BY_NAME
 from monitor.web.app import create_app, shown_path
 from spiders.records import AnswerRecord
 from storage.record import record_page
@@ -143,3 +144,52 @@ def test_the_question_page_has_a_follow_form_for_each_question(site: Site) -> No
 )
 def test_the_request_log_never_shows_a_signed_links_token(path: str, shown: str) -> None:
     assert shown_path(path) == shown
+
+
+def test_a_question_page_shows_where_it_stands_and_its_thread_both_ways(site: Site) -> None:
+    first = AnswerRecord(
+        house="Commons",
+        uin="7926",
+        date_tabled=date(2024, 1, 5),
+        heading="Prisons: Overcrowding",
+        question_text="To ask the Secretary of State for Justice, how many prisons are full.",
+        answer_text="The information is not held centrally.",
+        answering_body="Ministry of Justice",
+        date_for_answer=date(2024, 1, 10),
+        is_named_day=True,
+        date_answered=date(2024, 1, 10),
+    )
+    follow_up = replace(
+        first,
+        uin="9100",
+        date_tabled=date(2024, 1, 22),
+        heading="Prisons: Capacity",
+        question_text="To ask the Secretary of State for Justice, pursuant to the Answer of 10 January"
+        " 2024 to Question 7926, when those figures will be collected.",
+        answer_text="",
+        date_answered=None,
+        date_for_answer=date(2024, 1, 29),
+        is_named_day=False,
+    )
+    record(site.sessions, "api", API, first, datetime(2026, 11, 1, 9))
+    record(site.sessions, "api", API.replace("/1", "/2"), follow_up, datetime(2026, 11, 2, 9))
+
+    body = site.get("/questions/commons/7926").body
+    life = re.search(r'<dl class="life".*?</dl>', body, re.S)
+    assert life, body
+    pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", life.group(0))
+    assert pairs == [
+        ("Status", "answered"),
+        ("Due", "10 January 2024 (a named day)"),
+        ("Answered", "on time, in 3 working days"),
+        ("Non-answer", RULES_BY_NAME["not_held_centrally"].meaning),
+    ]
+    link = '<a href="/questions/commons/9100?tabled=2024-01-22">Commons 9100</a>, tabled 22 January 2024'
+    assert f"Followed up by {link}" in body
+
+    body = site.get("/questions/commons/9100").body
+    link = '<a href="/questions/commons/7926?tabled=2024-01-05">Commons 7926</a>, tabled 5 January 2024'
+    assert f"Follows up {link}" in body
+    # NOW is 30 November 2026: the follow-up, due 29 January 2024 and unanswered, is overdue.
+    assert "<dt>Status</dt><dd>overdue</dd>" in body
+    assert "<dt>Answered</dt>" not in body

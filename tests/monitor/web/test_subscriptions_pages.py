@@ -206,3 +206,25 @@ def test_the_follow_route_checks_the_origin_the_address_the_date_and_the_house(s
     assert follow(site, "/questions/senate/1/follow", {"email": "a@example.org"}, BASE)[0] == 404
     assert rows(site.sessions) == {}
     assert fetch(site.url + path).status == 405  # a GET changes nothing
+
+
+def test_following_a_question_with_its_thread_keeps_the_thread_through_the_manage_form(
+    site: Site, transport: RecordingTransport
+) -> None:
+    add_events(site.sessions, ANSWER)
+    form = {"email": "new@example.org", "tabled": "2021-09-07", "thread": "yes"}
+    assert follow(site, "/questions/lords/HL2472/follow", form, BASE)[0] == 200
+    [made] = rows(site.sessions).values()
+    assert made.filters == {"house": "Lords", "uin": "HL2472", "thread": True}
+    text = transport.sent[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Follows: House: Lords; UIN: HL2472; With its thread: yes" in text
+    # Its manage page shows the thread ticked, and saving keeps it (or drops it when unticked).
+    mine = add(site.sessions, house="Lords", uin="HL2472", thread=True)
+    page = site.get(f"/manage/{token_for(mine, 'manage')}").body
+    assert re.search(r'name="thread" value="yes" checked', page)
+    kept = dict(GOOD_FORM, department="", keyword="", kinds=[], thread="yes")
+    assert site.post(f"/manage/{token_for(mine, 'manage')}", kept).status == 200
+    assert rows(site.sessions)[mine.id].filters == {"house": "Commons", "uin": "HL2472", "thread": True}
+    dropped = dict(kept, thread="")
+    assert site.post(f"/manage/{token_for(mine, 'manage')}", dropped).status == 200
+    assert rows(site.sessions)[mine.id].filters == {"house": "Commons", "uin": "HL2472"}
