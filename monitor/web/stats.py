@@ -62,7 +62,7 @@ class Chart:
 
 def bar_chart(rows: list[dict[str, Any]]) -> Chart:
     """The chart of the rows that answered an ordinary question, most questions first."""
-    bars = []
+    bars: list[Bar] = []
     for row in rows:
         pct = row["on_time_ordinary_pct"]
         if pct is None or len(bars) == MAX_BARS:
