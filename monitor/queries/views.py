@@ -554,11 +554,15 @@ def change_events(
     department: str | None = None,
     newest_first: bool = False,
     limit: int | None = None,
+    before_id: int | None = None,
+    by_id: bool = False,
 ) -> Iterator[ChangeView]:
     """Yield change events oldest first (or `newest_first`, at most `limit` of them): detected
     at or after `since` (UTC), or with an id
     above `after_id`; narrowed in SQL to events detected before `until`, of one UIN, of the given
-    `kinds`, of one house, and of questions some copy places in `department` (case-insensitive).
+    `kinds`, of one house, and of questions some copy places in `department` (case-insensitive);
+    `before_id` keeps the events with a lower id, and `by_id` orders by id alone, for cursors
+    (a page's or a feed reader's) that must never skip or repeat an event.
 
     Events under a hold that is held or discarded are left out (digests must never carry them)
     unless `include_held`; a released hold's events are yielded."""
@@ -575,6 +579,8 @@ def change_events(
         query = query.where(ChangeEvent.id > after_id)
     if until is not None:
         query = query.where(ChangeEvent.detected_at < until)
+    if before_id is not None:
+        query = query.where(ChangeEvent.id < before_id)
     if uin:
         query = query.where(Question.uin == canonical_uin(uin))
     wanted = [kind.value for kind in kinds]
@@ -592,7 +598,9 @@ def change_events(
             )
         )
     order = (
-        (ChangeEvent.detected_at.desc(), ChangeEvent.id.desc())
+        ((ChangeEvent.id.desc(),) if newest_first else (ChangeEvent.id,))
+        if by_id
+        else (ChangeEvent.detected_at.desc(), ChangeEvent.id.desc())
         if newest_first
         else (
             ChangeEvent.detected_at,
