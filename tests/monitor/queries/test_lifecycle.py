@@ -23,7 +23,8 @@ from spiders.records import AnswerRecord
 from spiders.sources.api.parse import parse_question
 from storage.record import record_page
 
-REFERENCE = Path(__file__).parents[3].parent / "shared" / "reference" / "api-question-detail-sample.json"
+# The reference's real API record (shared/reference/api-question-detail-sample.json), kept as a fixture.
+REFERENCE = Path(__file__).parents[2] / "fixtures" / "api" / "detail-1679416.json"
 SEEN = datetime(2026, 12, 1, 9, 0)
 
 
