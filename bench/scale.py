@@ -1,6 +1,7 @@
 """Benchmark pqwatch at scale: a synthetic database of N questions (3 API versions each, change
 events over ~250 days) per engine, built through `open_database` so it has the real schema, then
-`pqwatch changes --since <last day>` and `pqwatch export --department` timed, and bytes per version.
+`pqwatch changes --since <last day>`, `pqwatch export --department`, `pqwatch stats` and
+`pqwatch overdue` timed, and bytes per version.
 
     python -m bench.scale [--questions 500000] [--versions 3] [--engines sqlite,postgresql]
                           [--pg-url postgresql://postgres@127.0.0.1:5432/pqwatch_scale]
@@ -9,13 +10,23 @@ events over ~250 days) per engine, built through `open_database` so it has the r
 Each question has one "api" source (as the parliament spider makes), `--versions` versions, each
 with its raw API body (zlib-compressed, as stored), a `new` event and, for about `--change-rate`
 per question, answer_text_changed (with a word diff) or answer_date_changed events. Events are
-spread evenly over 250 days, so the last day holds ~0.4% of them. Both databases are loaded from
-the same generated batches (SQLite: Core executemany; PostgreSQL: COPY), each insert timed apart.
+spread evenly over 250 days, so the last day holds ~0.4% of them. Each question's course comes
+from its own generator (`question_life`): a due date (a Commons named day for 15%, else the
+house's rule), answers late and on time, holding answers, corrections, refusals (non-answers),
+withdrawals, and questions still unanswered long after their due date (overdue now).
+
+Both databases are loaded from the same generated batches (SQLite: Core executemany; PostgreSQL:
+COPY), each insert timed apart; then each batch's current states are derived through the real code
+path, `monitor.changes.current.refresh_current` (what detection runs), timed apart too, and the
+detection cursor is left at the highest version id, as a detection of everything leaves it.
+`--reuse` of a database kept from before the current-state table first fills it as the upgrade's
+first detection does (`heal_s`).
 
 Commands run as subprocesses under GNU time (for the child's own peak RSS), best of `--runs`;
-`changes` is also timed in-process. `--keep` keeps the databases and `--reuse` times them again
-without loading. The PostgreSQL database named in --pg-url is dropped and created afresh (and
-dropped at the end unless --keep). Prints a table and writes bench/out/scale.json. Not a test."""
+`changes`, `stats` and `overdue` are also timed in-process. `--keep` keeps the databases and
+`--reuse` times them again without loading. The PostgreSQL database named in --pg-url is dropped
+and created afresh (and dropped at the end unless --keep). Prints a table and writes
+bench/out/scale.json. Not a test."""
 
 from __future__ import annotations
 
@@ -39,12 +50,16 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Table, create_engine, func, insert, select, text
+from sqlalchemy import JSON, Engine, Table, case, create_engine, delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from monitor.changes.current import fill_missing_current, refresh_current
+from monitor.changes.lifecycle import COMMONS_WORKING_DAYS, LORDS_WORKING_DAYS, add_working_days, london_today
+from monitor.queries.export import overdue_views
+from monitor.queries.stats import timeliness
 from monitor.queries.views import change_events
 from storage.db import open_database
-from storage.models import Body, ChangeEvent, Question, Source, Version
+from storage.models import Body, ChangeEvent, DetectCursor, Question, QuestionCurrent, Source, Version
 from tests.support.api_standin import (
     ASKERS,
     ASKS,
@@ -65,6 +80,15 @@ DAY_S = 86400.0
 CHANGE_WINDOW_S = 60 * DAY_S  # a change lands on a question first seen at most this long before
 API_URL = "https://questions-statements-api.parliament.uk/api/writtenquestions/questions"
 DEPARTMENT = "Home Office"
+HOLDING_REPLY = "I shall let the hon. Member have a reply as soon as possible."
+# A filtered table: one house, the questions tabled in the second half of the history.
+STATS_FILTERED = [
+    "stats",
+    "--house",
+    "Commons",
+    "--tabled-from",
+    (START + timedelta(days=DAYS // 2)).date().isoformat(),
+]
 # A figure an answer can be corrected in: an amount, a count of cases or organisations, a percentage.
 NUMBER = re.compile(r"(?<=£)\d[\d,]*|\d[\d,]*(?= (?:cases|organisations|per cent))")
 # Insert order, parents first (foreign keys are on).
@@ -88,6 +112,7 @@ class Plan:
     later: list[list[float]] = field(default_factory=list)  # observed times of versions 2..k
     kinds: list[list[str | None]] = field(default_factory=list)  # their event kind (None: no event)
     event_ids: dict[tuple[int, int], int] = field(default_factory=dict)  # (question, seq) -> event id
+    seed: int = 0  # each question's life (due date, holding, fate) draws from its own generator
 
     @property
     def event_count(self) -> int:
@@ -164,6 +189,53 @@ def edit_number(rng: random.Random, paragraphs: list[str]) -> tuple[list[str], l
     return new.split("\n\n"), [part for part in diff if part[1]]
 
 
+@dataclass(frozen=True)
+class Life:
+    """What the official record says of a question's course: its due date (a named day or the
+    house's rule), a holding answer first, a correction, a refusal, or no answer at all."""
+
+    date_for_answer: date
+    is_named_day: bool
+    fate: str  # "answered" | "unanswered" (late now) | "holding" (a holding answer, late now) | "withdrawn"
+    holding_first: bool  # answered after a holding answer (its date is kept)
+    corrected: bool  # the last version corrects the answer
+    refusal: bool  # the answer opens by declining (a non-answer)
+
+
+NAMED_DAY_SHARE = 0.15  # of Commons questions
+OPEN_SHARE = 0.006  # of questions with no change event: still unanswered (and long overdue)
+HOLDING_OPEN_SHARE = 0.003  # a holding answer and nothing since
+WITHDRAWN_SHARE = 0.015
+HOLDING_FIRST_SHARE = 0.05  # of answered questions
+CORRECTED_SHARE = 0.02
+REFUSAL_SHARE = 0.04
+REFUSAL = "The information requested could be provided only at disproportionate cost."
+
+
+def question_life(rng: random.Random, house: str, tabled: date, quiet: bool, versions: int) -> Life:
+    """Draw one question's course; `quiet` questions (no change event planned) may stay open."""
+    named = house == "Commons" and rng.random() < NAMED_DAY_SHARE
+    if named:
+        due = add_working_days(tabled, rng.randint(3, 5))
+    else:
+        due = add_working_days(tabled, LORDS_WORKING_DAYS if house == "Lords" else COMMONS_WORKING_DAYS)
+    fate, draw = "answered", rng.random()
+    if quiet and draw < OPEN_SHARE:
+        fate = "unanswered"
+    elif quiet and draw < OPEN_SHARE + HOLDING_OPEN_SHARE:
+        fate = "holding"
+    elif quiet and draw < OPEN_SHARE + HOLDING_OPEN_SHARE + WITHDRAWN_SHARE:
+        fate = "withdrawn"
+    return Life(
+        date_for_answer=due,
+        is_named_day=named,
+        fate=fate,
+        holding_first=fate == "answered" and rng.random() < HOLDING_FIRST_SHARE,
+        corrected=fate == "answered" and versions > 1 and rng.random() < CORRECTED_SHARE,
+        refusal=fate == "answered" and rng.random() < REFUSAL_SHARE,
+    )
+
+
 def _weekday_before(day: date, days: int) -> date:
     day -= timedelta(days=days)
     while day.weekday() >= 5:
@@ -187,16 +259,16 @@ def _body(question: dict[str, Any], version: dict[str, Any], paragraphs: list[st
         "house": house,
         "memberHasInterest": False,
         "dateTabled": _api_date(question["date_tabled"]),
-        "dateForAnswer": _api_date(version["date_answered"]),
+        "dateForAnswer": _api_date(version["date_for_answer"]),
         "uin": question["uin"],
         "questionText": version["question_text"],
         "answeringBodyId": dept.id,
         "answeringBodyName": dept.name,
-        "isWithdrawn": False,
-        "isNamedDay": False,
+        "isWithdrawn": version["is_withdrawn"],
+        "isNamedDay": version["is_named_day"],
         "groupedQuestions": [],
-        "answerIsHolding": False,
-        "answerIsCorrection": False,
+        "answerIsHolding": version["is_holding"],
+        "answerIsCorrection": version["is_correction"],
         "answeringMemberId": minister["id"],
         "answeringMember": minister,
         "correctingMemberId": None,
@@ -205,8 +277,8 @@ def _body(question: dict[str, Any], version: dict[str, Any], paragraphs: list[st
         "answerText": "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs),
         "originalAnswerText": "",
         "comparableAnswerText": "",
-        "dateAnswerCorrected": None,
-        "dateHoldingAnswer": None,
+        "dateAnswerCorrected": _api_date(version["date_corrected"]),
+        "dateHoldingAnswer": _api_date(version["date_holding_answer"]),
         "attachmentCount": len(version["attachments"]),
         "heading": version["heading"],
         "attachments": [
@@ -244,11 +316,12 @@ def build_rows(plan: Plan, start: int, stop: int, rng: random.Random) -> Rows:
         dept = rng.choice(DEPARTMENTS)
         heading, subject = rng.choice(dept.topics)
         answered = _weekday_before(first_seen.date(), rng.randint(0, 2))
+        tabled = _weekday_before(answered, rng.randint(3, 15))
         question = {
             "id": qid,
             "house": house,
             "uin": f"HL{1000 + qid}" if house == "Lords" else str(1000 + qid),
-            "date_tabled": _weekday_before(answered, rng.randint(3, 15)),
+            "date_tabled": tabled,
             "api_id": 1_680_000 + 2 * qid,
             "first_seen": first_seen,
         }
@@ -258,6 +331,15 @@ def build_rows(plan: Plan, start: int, stop: int, rng: random.Random) -> Rows:
         ask = rng.choice(ASKS[house]).format(s=subject) + (LONG_TAILS[house] if rng.random() < 0.15 else "")
         addressee = dept.addressee if house == "Commons" else "His Majesty's Government"
         paragraphs = answer_paragraphs(rng, subject)
+        life = question_life(
+            random.Random(plan.seed * 1_000_003 + qid),
+            house,
+            tabled,
+            not any(plan.kinds[index]),
+            plan.versions,
+        )
+        if life.refusal:
+            paragraphs = [f"{REFUSAL} {paragraphs[0]}", *paragraphs[1:]]
         version: dict[str, Any] = {
             "status": "present",
             "asking_member": ASKERS[house][qid % len(ASKERS[house])]["name"],
@@ -279,7 +361,26 @@ def build_rows(plan: Plan, start: int, stop: int, rng: random.Random) -> Rows:
             "original_answer_text": None,
             "attachments": [],
             "source_date": None,
+            "date_for_answer": life.date_for_answer,
+            "is_named_day": life.is_named_day,
+            "member_has_interest": False,
+            "comparable_answer_text": None,
+            "parser": None,
         }
+        if life.holding_first:
+            version["date_holding_answer"] = add_working_days(tabled, 3)
+        if life.fate != "answered":  # no substantive answer: no answer text, date or minister yet
+            paragraphs = []
+            version.update(answer_text="", date_answered=None, answered_at=None, answering_member=None)
+        if life.fate == "holding":
+            paragraphs = [HOLDING_REPLY]
+            version.update(
+                answer_text=HOLDING_REPLY,
+                is_holding=True,
+                date_holding_answer=life.date_for_answer,
+                answering_member=MINISTERS[house, dept.id]["name"],
+            )
+        version["is_withdrawn"] = life.fate == "withdrawn"
         seen_bodies: set[str] = set()
         moments = [plan.first_seen[index], *plan.later[index]]
         kinds: list[str | None] = ["new", *plan.kinds[index]]
@@ -312,6 +413,13 @@ def build_rows(plan: Plan, start: int, stop: int, rng: random.Random) -> Rows:
                 version = {**version, "attachments": [*version["attachments"], attachment]}
             else:
                 event = {"field": ""}
+            if life.corrected and seq == plan.versions:
+                version = {
+                    **version,
+                    "is_correction": True,
+                    "date_corrected": version["date_answered"] + timedelta(days=21),
+                    "correcting_member": version["answering_member"],
+                }
             body = _body(question, version, paragraphs, dept)
             body_key = hashlib.sha256(body).hexdigest()
             if body_key not in seen_bodies:  # a date changed and changed back: the body is kept once
@@ -349,6 +457,7 @@ def build_rows(plan: Plan, start: int, stop: int, rng: random.Random) -> Rows:
                         "version_id": version_id,
                         "kind": kind,
                         "detail": None,
+                        "hold_id": None,
                         "source_kind": "api",
                         "source_url": url,
                         "detected_at": observed,
@@ -368,14 +477,37 @@ class Loader:
     def __init__(self, url: str) -> None:
         self.url = url
         self.insert_s = 0.0
+        self.derive_s = 0.0
         self.finish_s = 0.0
-        self.engine: Engine = open_database(url).kw["bind"]
+        self.sessions = open_database(url)
+        self.engine: Engine = self.sessions.kw["bind"]
 
     def load(self, rows: Rows) -> None:
-        """Insert one batch in one transaction, timing it."""
+        """Insert one batch in one transaction, then derive its questions' current states as
+        change detection does (monitor.changes.current.refresh_current), each timed apart."""
         started = time.perf_counter()
         self._load(rows)
         self.insert_s += time.perf_counter() - started
+        started = time.perf_counter()
+        with self.sessions.begin() as session:
+            refresh_current(session, [question["id"] for question in rows["questions"]])
+        self.derive_s += time.perf_counter() - started
+
+    def mark_detected(self) -> None:
+        """Say every loaded version was read by detection (its events are loaded with it): the
+        detection cursor's low-water mark at the highest version id, as detection leaves it."""
+        with self.engine.begin() as connection:
+            highest = connection.scalar(select(func.max(Version.id))) or 0
+            connection.execute(delete(DetectCursor))
+            connection.execute(insert(DetectCursor), [{"name": "changes", "last_version_id": highest}])
+
+    def heal(self) -> float:
+        """Fill the current states a database loaded before the table existed lacks, as its first
+        detection after the upgrade does; return the seconds it took (0 when nothing lacked)."""
+        started = time.perf_counter()
+        with self.sessions.begin() as session:
+            written = fill_missing_current(session)
+        return time.perf_counter() - started if written else 0.0
 
     def _load(self, rows: Rows) -> None:
         with self.engine.begin() as connection:
@@ -438,6 +570,21 @@ class PostgresLoader(Loader):
     """A PostgreSQL database, loaded with COPY through psycopg."""
 
     name = "postgresql"
+    batches = 0
+
+    def load(self, rows: Rows) -> None:
+        """Load a batch; after the 1st, 2nd, 4th, 8th … ANALYZE the tables (timed with `finish`).
+
+        Why: this server runs with autovacuum off, and a planner that still believes the tables
+        empty reads the whole of `sources` for every batch's current states (the load slows as
+        it grows); a live database's autovacuum keeps its statistics about this fresh."""
+        super().load(rows)
+        self.batches += 1
+        if self.batches & (self.batches - 1) == 0:
+            started = time.perf_counter()
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("ANALYZE")
+            self.finish_s += time.perf_counter() - started
 
     def _load(self, rows: Rows) -> None:
         with self.engine.begin() as connection:
@@ -468,7 +615,7 @@ class PostgresLoader(Loader):
             # Why: events went in question by question; a live table has them in detection (id) order.
             connection.exec_driver_sql("CLUSTER change_events USING change_events_pkey")
             connection.exec_driver_sql("VACUUM ANALYZE")
-        self.finish_s = time.perf_counter() - started
+        self.finish_s += time.perf_counter() - started
 
     def sizes(self) -> dict[str, int]:
         """Return pg_database_size and each table's heap (with TOAST) and index sizes."""
@@ -600,6 +747,7 @@ def measure(loader: Loader, since: datetime, runs: int, export_runs: int) -> dic
         )
         print(f"[{loader.name}] export --department CLI {figures['export_cli']}", flush=True)
     figures["export_questions"] = department_questions
+    figures.update(measure_lifecycle(loader, sessions, runs))
     sizes = loader.sizes()
     figures["sizes"] = sizes
     figures.update(versions=versions, questions=questions, events=total_events)
@@ -615,6 +763,54 @@ def measure(loader: Loader, since: datetime, runs: int, export_runs: int) -> dic
             (sizes["change_events_table"] + sizes["change_events_indexes"]) / versions
         ),
     }
+    return figures
+
+
+def measure_lifecycle(loader: Loader, sessions: Any, runs: int) -> dict[str, Any]:
+    """Time `pqwatch stats` and `pqwatch overdue` (CLI and in-process) and say how much work
+    the data gives them: bodies, answered, late answers, holding, corrections, overdue."""
+    today = london_today()
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                func.count(),
+                func.count(QuestionCurrent.working_days_to_answer),
+                func.count(QuestionCurrent.unanswered_due),
+                func.sum(case((QuestionCurrent.answered_on_time.is_(False), 1), else_=0)),
+                func.sum(case((QuestionCurrent.is_named_day.is_(True), 1), else_=0)),
+                func.sum(case((QuestionCurrent.held.is_(True), 1), else_=0)),
+                func.sum(case((QuestionCurrent.is_correction.is_(True), 1), else_=0)),
+                func.sum(case((QuestionCurrent.is_withdrawn.is_(True), 1), else_=0)),
+                func.count(QuestionCurrent.non_answer),
+            )
+        ).one()
+    names = "states answered awaiting late_answers named_day holding corrected withdrawn non_answers".split()
+    work = {name: int(value or 0) for name, value in zip(names, rows, strict=True)}
+
+    def stats_rows() -> int:
+        with sessions() as session:
+            return len(timeliness(session))
+
+    def overdue_rows() -> int:
+        with sessions() as session:
+            return len(overdue_views(session, today))
+
+    stats_s, bodies = best_of(runs, stats_rows)
+    overdue_s, late = best_of(runs, overdue_rows)
+    figures: dict[str, Any] = {
+        "lifecycle": {**work, "bodies": bodies, "overdue": late},
+        "stats_in_process_s": round(stats_s, 3),
+        "overdue_in_process_s": round(overdue_s, 3),
+        "stats_cli": run_cli(loader.url, ["stats", "--format", "json"], runs),
+        "stats_filtered_cli": run_cli(loader.url, [*STATS_FILTERED, "--format", "csv"], runs),
+        "overdue_cli": run_cli(loader.url, ["overdue"], runs),
+        "overdue_json_cli": run_cli(loader.url, ["overdue", "--format", "json"], runs),
+    }
+    print(
+        f"[{loader.name}] stats: {bodies} bodies, in-process {stats_s:.3f}s, CLI {figures['stats_cli']};"
+        f" overdue: {late} questions, in-process {overdue_s:.3f}s, CLI {figures['overdue_cli']}",
+        flush=True,
+    )
     return figures
 
 
@@ -641,6 +837,17 @@ def print_table(figures: dict[str, Any]) -> None:
         ("CLI floor (no events) best s", lambda e: e["cli_floor_no_events"]["best_s"]),
         ("export --department, CLI best s", lambda e: e.get("export_cli", {}).get("best_s", "-")),
         ("export peak RSS MiB", lambda e: e.get("export_cli", {}).get("peak_rss_mib", "-")),
+        ("load: derive current states s", lambda e: e.get("load", {}).get("derive_s", "-")),
+        ("heal (upgraded database) s", lambda e: e.get("heal_s", "-")),
+        ("stats, in-process s", lambda e: e["stats_in_process_s"]),
+        ("stats --format json, CLI best s", lambda e: e["stats_cli"]["best_s"]),
+        ("stats --house --tabled-from, CLI s", lambda e: e["stats_filtered_cli"]["best_s"]),
+        ("stats peak RSS MiB", lambda e: e["stats_cli"]["peak_rss_mib"]),
+        ("overdue questions", lambda e: e["lifecycle"]["overdue"]),
+        ("overdue, in-process s", lambda e: e["overdue_in_process_s"]),
+        ("overdue (text), CLI best s", lambda e: e["overdue_cli"]["best_s"]),
+        ("overdue --format json, CLI best s", lambda e: e["overdue_json_cli"]["best_s"]),
+        ("overdue peak RSS MiB", lambda e: e["overdue_cli"]["peak_rss_mib"]),
         ("questions in the department", lambda e: e["export_questions"]),
         ("database MiB", lambda e: round(e["sizes"]["database"] / 2**20)),
         ("bytes/version: database", lambda e: e["bytes_per_version"]["database"]),
@@ -668,6 +875,7 @@ def load(loaders: list[Loader], args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     started = time.perf_counter()
     plan = make_plan(args.questions, args.versions, args.change_rate, rng)
+    plan.seed = args.seed
     plan_s = time.perf_counter() - started
     print(f"plan: {args.questions:,} questions, {plan.event_count:,} events ({plan_s:.1f}s)", flush=True)
     generate_s = 0.0
@@ -681,13 +889,14 @@ def load(loaders: list[Loader], args: argparse.Namespace) -> dict[str, Any]:
             loader.load(rows)
         if stop >= next_report or stop == args.questions:
             next_report += step
-            parts = ", ".join(f"{x.name} {x.insert_s:.0f}s" for x in loaders)
+            parts = ", ".join(f"{x.name} {x.insert_s:.0f}s + derive {x.derive_s:.0f}s" for x in loaders)
             print(
                 f"loaded {stop:,}/{args.questions:,} questions in {time.perf_counter() - started:.0f}s"
                 f" (generate {generate_s:.0f}s, {parts})",
                 flush=True,
             )
     for loader in loaders:
+        loader.mark_detected()
         loader.finish()
     return {"plan_s": round(plan_s, 1), "generate_s": round(generate_s, 1)}
 
@@ -746,9 +955,13 @@ def main() -> None:
             if not args.reuse:
                 result["load"] = {
                     "insert_s": round(loader.insert_s, 1),
+                    "derive_s": round(loader.derive_s, 1),
                     "finish_s": round(loader.finish_s, 1),
                     "questions_per_s": round(args.questions / loader.insert_s),
                 }
+            else:  # a database kept from before the current-state table: its upgrade's first detection
+                loader.mark_detected()
+                result["heal_s"] = round(loader.heal(), 1)
             result["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
             result.update(measure(loader, since, args.runs, args.export_runs))
             figures["engines"][loader.name] = result

@@ -67,6 +67,9 @@ class Settings:
     # held from digests for the operator (PQWATCH_MASS_CHANGE_THRESHOLD).
     mass_change_threshold: float = 0.2
     parliament_schedule: str = "45 */2 * * *"  # crontab, Europe/London
+    # Written statements that correct answers: off the API crawl's minute (one host, one crawl at
+    # a time), and less often, as such statements are rare.
+    statements_schedule: str = "15 */6 * * *"
     # Scrapyd nodes to dispatch crawl jobs to (PQWATCH_SCRAPYD_URLS); none: local processes.
     scrapyd_urls: tuple[str, ...] = ()
 
@@ -95,6 +98,9 @@ def load_settings(
         api_base=_read_api_base(path, data),
         parliament_schedule=_crontab(
             data.get("parliament", {}).get("schedule", Settings.parliament_schedule), f"{path}: [parliament]"
+        ),
+        statements_schedule=_crontab(
+            data.get("statements", {}).get("schedule", Settings.statements_schedule), f"{path}: [statements]"
         ),
         retry_base_delay=_number(env, "PQWATCH_RETRY_BASE_DELAY", "2", float, minimum=0),
         download_timeout=_number(env, "PQWATCH_DOWNLOAD_TIMEOUT", "30", float, minimum=0.1),
@@ -179,7 +185,7 @@ def _read_sources(path: Path, data: dict[str, Any]) -> tuple[BlogSource, ...]:
             check_http_url(url, f"{path}: [[blog]] entry {number}")
         name = str(entry.get("name", urlsplit(urls[0]).hostname))
         # Why: `pqwatch crawl NAME` takes a spider name or a source name; one may not be both.
-        if name in ("blog", "pages", "parliament"):
+        if name in ("blog", "pages", "parliament", "statements"):
             raise ConfigError(
                 f"{path}: [[blog]] entry {number}: name {name!r} is a spider's name; choose another"
             )

@@ -99,8 +99,9 @@ def ran_this_interval(trigger: CronTrigger, last_start: datetime | None, now: da
 
 
 def schedules(settings: Settings) -> dict[str, str]:
-    """Crontab schedules by source name: the API every two hours, each blog every six."""
-    found = {"parliament": settings.parliament_schedule}
+    """Crontab schedules by source name: the API every two hours, written statements and each
+    blog every six."""
+    found = {"parliament": settings.parliament_schedule, "statements": settings.statements_schedule}
     found.update({blog.name: blog.schedule for blog in settings.blogs})
     return found
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from spiders.records import PageFetched, PageGone, PageUnchanged
+from spiders.sources.statements.records import StatementsFetched
 from storage.db import open_database
 from storage.record import (
     ListMark,
@@ -33,6 +34,7 @@ from storage.record import (
     remember_page_fingerprint,
 )
 from storage.sites import SiteState, full_due, load_sites, save_sites
+from storage.statements import record_statement_links
 from storage.terms import SourceKind
 
 # What the spiders take from here: the pipeline, the reads before a crawl, and the value types
@@ -151,6 +153,11 @@ class StoragePipeline:
                 lambda session: record_gone(session, url=item.url, observed_at=item.fetched_at), item.url
             )
             self.stats.inc_value("pqwatch/answers_removed", removed or 0)
+        elif isinstance(item, StatementsFetched):  # a statement's corrections: links, not versions
+            stored = self._transaction(
+                lambda session: record_statement_links(session, item.links, item.fetched_at), item.url
+            )
+            self.stats.inc_value("pqwatch/statement_links_new", stored or 0)
         return item
 
     def close_spider(self) -> None:

@@ -61,6 +61,9 @@ SPIDERS: dict[str, SpiderSpec] = {
         # The command line says "parliament" for the Written Questions API (DESIGN.md's contract).
         SpiderSpec(name="parliament", slug="api"),
         SpiderSpec(name="pages", slug="pages"),
+        # Written statements that correct answers: links, not versions, so no kind below
+        # (stored by the pipeline in statement_links, joined by monitor.changes.corrections).
+        SpiderSpec(name="statements", slug="statements"),
     )
 }
 

@@ -31,6 +31,7 @@ COUNTS = (
     "answers_changed",
     "answers_unchanged",
     "answers_removed",
+    "statement_links_new",
     "answers_pending",
     "extraction_failures",
     "errors",

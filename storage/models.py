@@ -443,5 +443,57 @@ class StatementLink(Base):
     linked_id: Mapped[int] = mapped_column(BigInteger, index=True)  # the written question's API id
     link_date: Mapped[date | None] = mapped_column(Date)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id"))
+    # Why SET NULL: releasing a held mass change stores its events again under new ids (deleting
+    # the old ones); the link then waits and the next detection joins it to the new copy.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id", ondelete="SET NULL"))
     first_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class QuestionCurrent(Base):
+    """Each question's current state as `pqwatch stats` and `pqwatch overdue` read it: derived
+    from its versions (the merged current view, its due date, on time or late, its non-answer
+    rule), never a source of truth. Change detection rewrites a question's row whenever it reads
+    one of its versions and fills any missing row, so the table can be dropped and rebuilt; what
+    depends on today's date (due today, overdue) is worked out when it is read."""
+
+    __tablename__ = "question_current"
+    __table_args__ = (
+        # Covers `pqwatch stats`: its GROUP BY walks this index in order, reading no row and
+        # sorting nothing (SQLite would otherwise sort every row in a temporary tree).
+        Index(
+            "ix_question_current_figures",
+            "answering_body",
+            "house",
+            "is_named_day",
+            "working_days_to_answer",
+            "answered_on_time",
+            "held",
+            "is_correction",
+            "is_withdrawn",
+            "non_answer",
+            "copies",
+            "date_tabled",
+        ),
+    )
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
+    house: Mapped[str] = mapped_column(String(16))  # the question's, copied for filtering
+    date_tabled: Mapped[date | None] = mapped_column(Date)
+    copies: Mapped[int] = mapped_column(Integer)  # sources with a present copy; 0: no current view
+    official: Mapped[bool] = mapped_column(Boolean)  # one of them is Parliament's own record
+    answering_body: Mapped[str | None] = mapped_column(Text)
+    date_answered: Mapped[date | None] = mapped_column(Date)
+    date_for_answer: Mapped[date | None] = mapped_column(Date)
+    is_named_day: Mapped[bool | None] = mapped_column(Boolean)
+    is_holding: Mapped[bool] = mapped_column(Boolean)
+    held: Mapped[bool] = mapped_column(Boolean)  # a holding answer now, or a holding answer date
+    is_correction: Mapped[bool] = mapped_column(Boolean)
+    is_withdrawn: Mapped[bool] = mapped_column(Boolean)
+    answered: Mapped[bool] = mapped_column(Boolean)  # the substantive answer (not a holding one)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    working_days_to_answer: Mapped[int | None] = mapped_column(Integer)
+    answered_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    non_answer: Mapped[str | None] = mapped_column(String(64))  # a non-answer rule's name
+    # The due date of a question still awaiting its answer by Parliament's own record (no copy
+    # ever answered or withdrew it), else null: it is late once this is before today.
+    unanswered_due: Mapped[date | None] = mapped_column(Date, index=True)

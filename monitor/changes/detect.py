@@ -33,6 +33,8 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.changes.corrections import statement_corrections
+from monitor.changes.current import fill_missing_current, refresh_current
 from monitor.changes.deadlines import deadline_events
 from monitor.changes.diff import word_diff
 from monitor.changes.lifecycle import london_date
@@ -107,6 +109,8 @@ def detect(session: Session, now: datetime | None = None) -> Detection:
         count += found
         rebaselines += rebased
         session.add_all(DetectedVersion(version_id=v.id, detected_at=detected_at) for v in batch)
+        # The current state of each question read (monitor.changes.current), in the same transaction.
+        refresh_current(session, {v.question_id for v in batch})
         start = batch[-1].id
         session.flush()
         # Why: the identity map keeps every object read until the transaction ends otherwise.
@@ -119,7 +123,9 @@ def detect(session: Session, now: datetime | None = None) -> Detection:
         _store_candidate(session, highest, writers)
     if mark > low:
         session.execute(update(DetectCursor).where(DetectCursor.name == _CURSOR).values(last_version_id=mark))
+    fill_missing_current(session)  # a table new since an upgrade, or emptied: rebuilt here
     count += deadline_events(session, london_date(detected_at), detected_at)
+    count += statement_corrections(session, detected_at)  # written statements correcting answers
     session.flush()
     return Detection(count, after_event_id, detected_at, rebaselines)
 

@@ -63,13 +63,36 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+@lru_cache(maxsize=256)
+def _year_index(year: int) -> tuple[int, ...]:
+    """The working days of `year` on or before each of its days (by day of the year, from 0):
+    the cumulative index that makes `working_days_between` a subtraction."""
+    first = date(year, 1, 1)
+    counts, total = [], 0
+    for offset in range((date(year, 12, 31) - first).days + 1):
+        total += is_working_day(first + timedelta(days=offset))
+        counts.append(total)
+    return tuple(counts)
+
+
+def _working_days_through(day: date) -> int:
+    """The working days of its year on or before `day`."""
+    return _year_index(day.year)[day.timetuple().tm_yday - 1]
+
+
 def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (0 when end is not after start)."""
-    count, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        count += is_working_day(day)
-    return count
+    """Working days after `start` up to and including `end` (0 when end is not after start).
+
+    Why an index: `pqwatch stats` and the current-state table count these for every answered
+    question, so the count is a difference of cumulative counts, not a walk over the days."""
+    if end <= start:
+        return 0
+    if start.year == end.year:
+        return _working_days_through(end) - _working_days_through(start)
+    count = _year_index(start.year)[-1] - _working_days_through(start)
+    for year in range(start.year + 1, end.year):
+        count += _year_index(year)[-1]
+    return count + _working_days_through(end)
 
 
 def add_working_days(start: date, days: int) -> date:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from monitor.cli import crawling, reading, serving, subscribing
+from monitor.cli import crawling, reading, searching, serving, subscribing
 from monitor.cli.base import LOG_DATE_FORMAT, TIMED_LOG_FORMAT, UsageError
 from monitor.config import ConfigError, load_settings, pqwatch_version
 from monitor.notify.errors import SubscriptionError
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     parser.add_argument("--version", action="version", version=f"pqwatch {pqwatch_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for area in (crawling, reading, subscribing, serving):
+    for area in (crawling, reading, searching, subscribing, serving):
         area.add_commands(commands)
     return parser
 

@@ -12,7 +12,14 @@ from urllib.parse import urlsplit
 
 from monitor.cli.base import HOUSES, LOG_DATE_FORMAT, TIMED_LOG_FORMAT, UsageError
 from monitor.config import Settings, check_http_url
-from monitor.crawl.plans import configured_crawls, parliament_args, run_backfill, source_shards
+from monitor.crawl.plans import (
+    configured_crawls,
+    parliament_args,
+    routine_statements,
+    run_backfill,
+    source_shards,
+    statements_args,
+)
 from monitor.crawl.processes import HostBusy
 from monitor.crawl.record import MANUAL, recorded_crawl
 from monitor.crawl.runner import CrawlOptions, summary_line
@@ -26,7 +33,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     crawl = commands.add_parser("crawl", help="crawl a source (or every source in the config)")
     crawl.set_defaults(run=cmd_crawl)
     crawl.add_argument(
-        "source", nargs="?", help="blog, parliament or pages (or nothing: every source in the config)"
+        "source",
+        nargs="?",
+        help="blog, parliament, statements or pages (or nothing: every source in the config)",
     )
     crawl.add_argument("--start-url", action="append", default=[], metavar="URL")
     crawl.add_argument(
@@ -45,6 +54,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name in DATE_KINDS:
         crawl.add_argument(f"--{name}-from", metavar="D", help=f"{name} on or after D (YYYY-MM-DD)")
         crawl.add_argument(f"--{name}-to", metavar="D", help=f"{name} on or before D (YYYY-MM-DD)")
+    crawl.add_argument("--made-from", metavar="D", help="statements: made on or after D (YYYY-MM-DD)")
+    crawl.add_argument("--made-to", metavar="D", help="statements: made on or before D (YYYY-MM-DD)")
     crawl.add_argument("--backfill", nargs=2, metavar=("FROM", "TO"), help="answered dates, resumable")
     crawl.add_argument("--full-refresh", action="store_true", help="read every detail, changed or not")
     crawl.add_argument(
@@ -143,6 +154,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         args.full_refresh,
         settings.refresh_days,
     )
+    statements = _statements(args, api_base)
     if args.backfill:
         start, end = (_date_arg("--backfill", value) for value in args.backfill)
         if start > end:
@@ -162,6 +174,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         jobs.append(("pages", "pages", {"urls": args.url}))
     if args.source == "parliament":
         jobs.append(("parliament", "parliament", parliament))
+    if args.source == "statements":
+        jobs.append(("statements", "statements", statements))
     if args.source is None:
         jobs += [(name, spider, spider_args) for name, (spider, spider_args) in configured.items()]
     # One crawl opens the database while its crawl processes start; several share it, opened first.
@@ -275,6 +289,19 @@ def _windows(args: argparse.Namespace) -> list[Window]:
         except ValueError:
             raise UsageError(f"--{name}-from must not be after --{name}-to") from None
     return windows
+
+
+def _statements(args: argparse.Namespace, api_base: str) -> dict[str, Any]:
+    """The statements spider's arguments from --made-from/--made-to (default: the routine week)."""
+    start = None if args.made_from is None else _date_arg("--made-from", args.made_from)
+    end = None if args.made_to is None else _date_arg("--made-to", args.made_to)
+    if (start or end) and args.source != "statements":
+        raise UsageError("--made-from and --made-to need the source statements: pqwatch crawl statements ...")
+    if start and end and start > end:
+        raise UsageError("--made-from must not be after --made-to")
+    if start is None and end is None:
+        return {**routine_statements(api_base, utcnow().date()), "house": args.house or ""}
+    return statements_args(api_base, start, end, args.house)
 
 
 def _date_arg(option: str, text: str) -> date:

@@ -18,6 +18,10 @@ if TYPE_CHECKING:  # the database layer is imported late: a manual crawl starts 
     from sqlalchemy.orm import Session, sessionmaker
 
 API_SPIDER = KINDS[SourceKind.API].spider
+STATEMENTS_SPIDER = "statements"  # spiders.registry.SPIDERS: written statements correcting answers
+# Why a week, not a day: a statement's links carry their own date (`linkDate`), so a link may be
+# added after the statement is made; a week of statements is one or two list pages.
+STATEMENT_SWEEP_DAYS = 7
 
 
 def parliament_args(
@@ -37,12 +41,31 @@ def parliament_args(
     }
 
 
+def statements_args(
+    api_base: str, made_from: date | None, made_to: date | None, house: str | None
+) -> dict[str, Any]:
+    """The statements spider's arguments: the statements made from `made_from` to `made_to`."""
+    return {
+        "api_base": api_base,
+        "made_from": made_from.isoformat() if made_from else "",
+        "made_to": made_to.isoformat() if made_to else "",
+        "house": house or "",
+    }
+
+
+def routine_statements(api_base: str, today: date) -> dict[str, Any]:
+    """The routine run's statements: those made in the last STATEMENT_SWEEP_DAYS."""
+    return statements_args(api_base, today - timedelta(days=STATEMENT_SWEEP_DAYS), today, None)
+
+
 def configured_crawls(settings: Settings, today: date) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Every source of the config as name -> (spider, arguments): the API's routine run and
-    each blog."""
+    """Every source of the config as name -> (spider, arguments): the API's routine run, its
+    statements' sweep and each blog."""
     routine = parliament_args(settings.api_base, routine_windows(today), None, False, settings.refresh_days)
     # "parliament" is the config's name for the API source ([parliament], the scheduler's job id).
     crawls: dict[str, tuple[str, dict[str, Any]]] = {"parliament": (API_SPIDER, routine)}
+    # The same API's written statements: the answers they correct (monitor.changes.corrections).
+    crawls["statements"] = (STATEMENTS_SPIDER, routine_statements(settings.api_base, today))
     for blog in settings.blogs:
         crawls[blog.name] = (
             BLOG_SPIDER,

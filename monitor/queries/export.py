@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.changes.deadlines import still_open
+from monitor.changes.current import derive_states, pending_question_ids
 from monitor.changes.threads import Reference, references
 from monitor.changes.threads import follows as thread_follows
 from monitor.queries.views import (
@@ -24,7 +24,7 @@ from monitor.queries.views import (
     unmatched_views,
 )
 from spiders.registry import OFFICIAL_KINDS
-from storage.models import Question, Version
+from storage.models import Question, QuestionCurrent, Version
 
 ExportView = QuestionView | UnmatchedView
 
@@ -173,16 +173,17 @@ def overdue_views(
     session: Session, today: date, *, department: str | None = None, house: str | None = None
 ) -> list[QuestionView]:
     """Every question late at `today`: past its due date without its substantive answer (a holding
-    answer does not count), not withdrawn; the longest overdue first."""
-    query = select(Question.id).where(still_open())
-    if house:
-        query = query.where(Question.house == house)
-    candidates = set(session.scalars(query))
-    if not candidates:
-        return []
+    answer does not count), not withdrawn; the longest overdue first.
+
+    The candidates come from the current-state table's index of due dates (monitor.changes.current),
+    those whose row may be stale re-derived from their versions; each is then judged on its view."""
+    ids = late_question_ids(session, today, house=house)
     late = [
         view
-        for view in current_views(session, department=department, question_ids=candidates)
+        for start in range(0, len(ids), OVERDUE_CHUNK)
+        for view in current_views(
+            session, department=department, question_ids=set(ids[start : start + OVERDUE_CHUNK])
+        )
         if not view.answered
         and not view.is_withdrawn
         and (due := view.due()) is not None
@@ -191,6 +192,28 @@ def overdue_views(
         and any(source.kind in OFFICIAL_KINDS for source in view.sources)
     ]
     return sorted(late, key=lambda view: (view.due() or today, view.house, view.uin))
+
+
+# Questions whose views are read per query (an IN list of ids).
+OVERDUE_CHUNK = 1000
+
+
+def late_question_ids(session: Session, today: date, *, house: str | None = None) -> list[int]:
+    """The questions awaiting an answer due before `today` (of one house): indexed rows, less
+    those that may be stale, plus those of them that their versions now make late."""
+    query = select(QuestionCurrent.question_id).where(QuestionCurrent.unanswered_due < today)
+    if house:
+        query = query.where(QuestionCurrent.house == house)
+    found = set(session.scalars(query))
+    pending = pending_question_ids(session)
+    if pending:
+        found -= pending
+        found.update(
+            state.question_id
+            for state in derive_states(session, pending)
+            if state.late_at(today) and (not house or state.house == house)
+        )
+    return sorted(found)
 
 
 def export_row(view: ExportView) -> dict[str, Any]:

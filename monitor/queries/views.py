@@ -26,6 +26,7 @@ from storage.models import (
     DetectedVersion,
     Hold,
     Question,
+    QuestionCurrent,
     Source,
     UnmatchedCopy,
     Version,
@@ -556,13 +557,16 @@ def change_events(
     limit: int | None = None,
     before_id: int | None = None,
     by_id: bool = False,
+    current_department: str | None = None,
 ) -> Iterator[ChangeView]:
     """Yield change events oldest first (or `newest_first`, at most `limit` of them): detected
     at or after `since` (UTC), or with an id
     above `after_id`; narrowed in SQL to events detected before `until`, of one UIN, of the given
     `kinds`, of one house, and of questions some copy places in `department` (case-insensitive);
     `before_id` keeps the events with a lower id, and `by_id` orders by id alone, for cursors
-    (a page's or a feed reader's) that must never skip or repeat an event.
+    (a page's or a feed reader's) that must never skip or repeat an event. `current_department`
+    keeps the questions whose current answering body (question_current) contains it: what a
+    subscription's department filter reads, and one narrow row a question to scan.
 
     Events under a hold that is held or discarded are left out (digests must never carry them)
     unless `include_held`; a released hold's events are yielded."""
@@ -594,6 +598,16 @@ def change_events(
             Question.id.in_(
                 select(Version.question_id).where(
                     func.lower(Version.answering_body).contains(department.lower(), autoescape=True)
+                )
+            )
+        )
+    if current_department:
+        query = query.where(
+            Question.id.in_(
+                select(QuestionCurrent.question_id).where(
+                    func.lower(QuestionCurrent.answering_body).contains(
+                        current_department.lower(), autoescape=True
+                    )
                 )
             )
         )

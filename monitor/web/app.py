@@ -1,6 +1,8 @@
 """The web pages: a Flask app served by waitress, its security headers and error pages, and a
 health check. The routes are in `subscribing` (confirm, unsubscribe, manage), `questions`
-(a question's history) and `stats` (timeliness), on one blueprint; every page is an autoescaped template."""
+(a question's history) and `stats` (timeliness), on one blueprint; every page is an autoescaped template.
+The Atom feeds are in `feeds`, the JSON API in `api` (its errors answered as JSON, and CORS for
+GET on it and the feeds) and its OpenAPI document in `openapi`."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import waitress
 from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from jinja2 import StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,13 +26,15 @@ from monitor.changes.diff import render_diff_html
 from monitor.config import Settings
 from monitor.notify.digest import Mailer, ensure_secret, mailer_for
 from monitor.notify.errors import SubscriptionError
-from monitor.web import questions, stats, subscribing
+from monitor.notify.subscriptions import filter_labels
+from monitor.web import api, browse, feeds, openapi, questions, search, stats, subscribing
 from monitor.web.base import WebContext, transaction, web
 from storage.db import open_database
 from storage.terms import utcnow
 
 log = logging.getLogger("pqwatch.web")
-ROUTES = (questions, stats, subscribing)  # the modules whose routes are on `web`: imported, so registered
+# The modules whose routes are on `web`: imported, so registered.
+ROUTES = (api, browse, feeds, openapi, questions, search, stats, subscribing)
 
 
 SECURITY_HEADERS = {
@@ -61,13 +67,33 @@ def create_app(
     app.jinja_env.autoescape = True
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["diff_html"] = render_diff_html
+    app.jinja_env.globals["filter_labels"] = filter_labels
     app.extensions["pqwatch"] = WebContext(sessions, secret_key, base_url.rstrip("/"), clock, mailer)
     app.register_blueprint(web)
+    limit_forms(app)
     app.register_error_handler(SubscriptionError, _bad_link)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.after_request(_add_security_headers)
+    app.after_request(api.add_cors_headers)  # the API and the feeds, GET only
     return app
+
+
+# Why: anyone can post the forms that mail an address (follow, subscribe). Besides one
+# confirmation an hour to one address (subscribing.request_subscription), one client may post
+# them only this often. Counted per process and per client address: behind a reverse proxy every
+# client shares the proxy's address, so the proxy should limit these two paths itself.
+FORM_LIMIT = "10 per 10 minutes"
+FORM_ENDPOINTS = ("web.follow_question", "web.subscribe_to_view")
+
+
+def limit_forms(app: Flask) -> Limiter:
+    """Put FORM_LIMIT on the forms that mail an address, shared between them (a 429 past it)."""
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+    shared = limiter.shared_limit(FORM_LIMIT, scope="mailing-forms")
+    for endpoint in FORM_ENDPOINTS:
+        app.view_functions[endpoint] = cast(Any, shared(app.view_functions[endpoint]))
+    return limiter
 
 
 def serve(
@@ -155,9 +181,22 @@ def create_server(app: Callable[..., Any], host: str, port: int, **overrides: ob
     return waitress.create_server(app, host=host, port=port, **options)
 
 
+# The pages with a form that POSTs (manage, follow, subscribe): see _add_security_headers.
+FORM_PAGES = frozenset(
+    {
+        "web.manage_page",
+        "web.question_page",
+        "web.index_page",
+        "web.changes_page",
+        "web.department_page",
+        "web.member_page",
+    }
+)
+
+
 def _add_security_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
-    if request.endpoint in ("web.manage_page", "web.question_page"):
+    if request.endpoint in FORM_PAGES:
         # Why: under "no-referrer" a browser sends "Origin: null" with a form's POST (manage,
         # follow), which the origin check must refuse; "same-origin" sends the real origin, and
         # the page's address (a manage token) still never leaves the site.
@@ -173,6 +212,8 @@ def _bad_link(error: SubscriptionError) -> ResponseReturnValue:
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    if api.is_api_request():  # a JSON client gets its errors as JSON
+        return api.problem_response(code, error.name, error.description or "", error.get_headers())
     page = render_template("message.html", title=f"{code} {error.name}", message=error.description or "")
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     return page, code, headers
@@ -181,6 +222,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 def _internal_error(error: Exception) -> ResponseReturnValue:
     log.exception("error serving %s %s", request.method, request.path)
     message = "Something went wrong on our side; nothing was changed. Please try again later."
+    if api.is_api_request():
+        return api.problem_response(500, "Server error", message)
     return render_template("message.html", title="Server error", message=message), 500
 
 

@@ -1,4 +1,5 @@
-"""A question's page: its versions from every source, with word diffs within a source."""
+"""A question's page: its versions from every source, with word diffs within a source, where it
+stands and its thread; and how a change is shown in the lists (`index_row`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from monitor.queries.views import (
     QuestionHistory,
     QuestionView,
     VersionView,
-    change_events,
     current_views,
     iso,
     question_history,
@@ -165,21 +165,7 @@ class IndexRow:
     summary: str | None  # the new text, shortened, or "old → new"
 
 
-@web.get("/")
-def index_page() -> ResponseReturnValue:
-    """The front page: the most recent changes, newest first, each linking to its question."""
-    with transaction() as session:
-        changes = [index_row(change) for change in recent_changes(session, INDEX_CHANGES)]
-    return render_template("index.html", title="Recent changes", changes=changes)
-
-
-INDEX_CHANGES = 50
 SUMMARY_CHARS = 200
-
-
-def recent_changes(session: Session, limit: int) -> list[ChangeView]:
-    """The `limit` most recent change events that digests may carry, newest first."""
-    return list(change_events(session, newest_first=True, limit=limit))
 
 
 def index_row(change: ChangeView) -> IndexRow:

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Response, abort, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers, MultiDict
 
@@ -36,8 +37,8 @@ from monitor.notify.subscriptions import (
     update_settings,
 )
 from monitor.web.base import ctx, transaction, web
-from storage.models import Subscriber
-from storage.terms import ChangeKind, Frequency, House, SubscriberStatus
+from storage.models import OutboxMail, Subscriber
+from storage.terms import ChangeKind, Frequency, House, MailKind, SubscriberStatus
 
 # Why a manage link of an inactive subscription changes nothing: saving would revive it.
 INACTIVE: dict[str, str] = {
@@ -322,6 +323,17 @@ def follow_question(house: str, uin: str) -> ResponseReturnValue:
         email = normalise_email((request.form.get("email") or "").strip())
     except SubscriptionError as error:
         return _follow_page(chamber, shown, tabled, error=str(error)), 400
+    note = request_subscription(email, filters)
+    return _follow_page(chamber, shown, tabled, email=email, note=note)
+
+
+def request_subscription(email: str, filters: Filters, frequency: str | None = None) -> str | None:
+    """What a form asking to subscribe does: store a pending subscription (unless the address
+    has one with these filters) and mail its confirmation, at most once an hour to one address
+    whatever the filters; return the note for the page (a UIN not stored yet), or None.
+
+    The page must say the same whatever happened: who subscribes to what never leaks."""
+    context = ctx()
     now = context.clock()
     send: tuple[int, bool] | None = None  # (subscription, whether it is a resend)
     with transaction() as session:
@@ -329,17 +341,39 @@ def follow_question(house: str, uin: str) -> ResponseReturnValue:
         existing = find_subscription(session, email, filters)
         if existing is None or existing.status == SubscriberStatus.UNSUBSCRIBED:
             try:
-                subscriber, needs = subscribe(session, email, filters=filters, now=now)
+                subscriber, needs = subscribe(
+                    session, email, frequency=frequency or Frequency.DAILY, filters=filters, now=now
+                )
                 send = (subscriber.id, False) if needs else None
             except SubscriptionError:
-                pass  # the address bounced for good: nothing is sent, and the page says nothing
+                pass  # the address bounced for good: nothing is sent, and the page is the same
         elif existing.status == SubscriberStatus.PENDING and existing.created_at <= now - RESEND_EVERY:
             # Asked again: a form anyone can post mails an address at most once an hour.
             send = (existing.id, True)
         # Confirmed already, or suppressed: nothing to send, and the page is the same.
+        if send is not None and confirmation_sent_recently(session, email, now):
+            send = None  # the address had a confirmation this hour: it stays pending, unmailed
     if send is not None and context.mailer is not None:
         send_confirmation(context.sessions, context.mailer, send[0], now, resend=send[1])
-    return _follow_page(chamber, shown, tabled, email=email, note=note)
+    return note
+
+
+def confirmation_sent_recently(session: Session, email: str, now: datetime) -> bool:
+    """Whether any confirmation mail went (or is going) to the address within RESEND_EVERY:
+    one form posted with many filters must not mail an address many times."""
+    return (
+        session.scalar(
+            select(OutboxMail.id)
+            .join(Subscriber, Subscriber.id == OutboxMail.subscriber_id)
+            .where(
+                Subscriber.email == email,
+                OutboxMail.kind == MailKind.CONFIRM,
+                OutboxMail.created_at > now - RESEND_EVERY,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _is_date(text: str) -> bool:

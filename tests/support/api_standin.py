@@ -37,6 +37,7 @@ from monitor.demo.server import LocalServer
 Question = dict[str, Any]
 
 QUESTIONS_PATH = "/api/writtenquestions/questions"
+STATEMENTS_PATH = "/api/writtenstatements/statements"
 DEFAULT_TAKE = 20
 MAX_TAKE = 1000  # real clients ask for up to 1000; larger values are capped silently
 LIST_TEXT_LIMIT = 255
@@ -276,6 +277,10 @@ class ApiStandIn(LocalServer):
         self._delays: list[_Rule] = []
         self._snap = _Snapshot({})
         self.replace(questions or [])
+        # Written statements (StatementsViewModel records) by id; with `statement_links_listed`
+        # False the list leaves every `linkedStatements` out (null), as a list may.
+        self.statements: dict[int, dict[str, Any]] = {}
+        self.statement_links_listed = True
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         """The request handler bound to this server."""
@@ -360,6 +365,8 @@ class ApiStandIn(LocalServer):
         snap = self._snap
         base = QUESTIONS_PATH
         try:
+            if path.lower().startswith(STATEMENTS_PATH):
+                return self._statement_route(path[len(STATEMENTS_PATH) :].strip("/"), parts.query)
             if path.lower() == base:
                 return 200, self._list(snap, parts.query)
             rest = path[len(base) + 1 :].split("/") if path.lower().startswith(base + "/") else []
@@ -378,6 +385,29 @@ class ApiStandIn(LocalServer):
             return 200, item(detail_view(found, expand))
         except BadRequest as e:
             return 400, problem(400, str(e), parts.path)
+
+    def _statement_route(self, rest: str, query: str) -> tuple[int, dict[str, Any]]:
+        """The statements list (madeWhenFrom/To, house, skip/take; newest first) or one by id."""
+        statements = [copy.deepcopy(s) for s in self.statements.values()]
+        if rest:
+            found = next((s for s in statements if str(s["id"]) == rest), None)
+            if found is None:
+                return 404, problem(404, f"No statement with id {rest}.", STATEMENTS_PATH + "/" + rest)
+            return 200, {"value": found, "links": []}
+        q = _Query(query)
+        house = q.choice("house", ("Bicameral", "Commons", "Lords"))
+        low, high = q.day("madeWhenFrom"), q.day("madeWhenTo")
+        skip, take = q.integer("skip", 0) or 0, q.integer("take", DEFAULT_TAKE) or 0
+        chosen = [
+            s
+            for s in sorted(statements, key=lambda s: (s["dateMade"], -s["id"]), reverse=True)
+            if house in (None, "Bicameral", s["house"]) and _within(s["dateMade"], low, high)
+        ]
+        page = chosen[skip : skip + min(take, MAX_TAKE)]
+        if not self.statement_links_listed:
+            for statement in page:
+                statement["linkedStatements"] = None
+        return 200, {"totalResults": len(chosen), "results": [{"value": s, "links": []} for s in page]}
 
     @staticmethod
     def _list(snap: _Snapshot, query: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("first_seen", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["question_id"], ["questions.id"]),
-        sa.ForeignKeyConstraint(["event_id"], ["change_events.id"]),
+        sa.ForeignKeyConstraint(["event_id"], ["change_events.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("statement_id", "linked_id", name="uq_statement_link"),
     )

@@ -31,5 +31,14 @@ def test_the_routine_run_asks_for_yesterday_today_and_a_sweep_of_the_unanswered(
                 "refresh_days": 5,
             },
         ),
+        "statements": (
+            "statements",
+            {
+                "api_base": "http://127.0.0.1:9",
+                "made_from": "2026-02-23",
+                "made_to": "2026-03-02",
+                "house": "",
+            },
+        ),
         "local": ("blog", {"start_urls": ["http://127.0.0.1:8/"], "max_listing_pages": 2}),
     }

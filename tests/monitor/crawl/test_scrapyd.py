@@ -378,7 +378,7 @@ def test_scrapyd_deploy_from_a_checkout_uploads_an_egg_scrapyd_can_run(nodes, tm
     done = subprocess.run([deploy_tool, "test"], cwd=checkout, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (answer["status"], answer["spiders"]) == ("ok", 3), (
+    assert (answer["status"], answer["spiders"]) == ("ok", 4), (
         answer
     )  # Scrapyd found the settings and spiders
 

@@ -224,6 +224,7 @@ def test_the_scheduler_registers_crawl_and_digest_jobs_coalesced(db_url, monkeyp
         scheduler.shutdown(wait=False)
     assert set(jobs) == {
         "crawl:parliament",
+        "crawl:statements",
         "crawl:davidalton.net",
         "digest:immediate",
         "digest:daily",

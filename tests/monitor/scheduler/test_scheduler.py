@@ -14,7 +14,14 @@ from monitor.notify.digest import LONDON
 from monitor.scheduler import build_scheduler
 from storage.db import open_database
 
-CURRENT = {"crawl:parliament", "crawl:davidalton.net", "digest:immediate", "digest:daily", "digest:weekly"}
+CURRENT = {
+    "crawl:parliament",
+    "crawl:statements",
+    "crawl:davidalton.net",
+    "digest:immediate",
+    "digest:daily",
+    "digest:weekly",
+}
 
 
 def started(db_url: str) -> BackgroundScheduler:

@@ -206,3 +206,103 @@ def test_a_reader_reads_the_timeliness_table_and_chart_and_chooses_a_session(
     # HL2472 was tabled on 7 September 2021: in session 2021-22; the 2024 question is not.
     assert page.locator("table tbody td").first.inner_text() == "1"
     assert page.locator("select#session").input_value() == "2021-22"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reader_filters_the_changes_opens_a_department_and_a_member(
+    browser: Browser, site: str, width: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800}, java_script_enabled=False)
+    page.goto(site + "/")
+    page.fill("#f-department", "home office")
+    page.select_option("#f-kind", "new")
+    page.locator("form.filters button").click()
+    page.wait_for_load_state()
+    assert "/changes?" in page.url and "kind=new" in page.url
+    assert page.locator("p.note").inner_text().startswith("Showing changes where department: home office")
+    assert (
+        page.locator("ol.changes li .kind").all_inner_texts()
+        == ["New"] * page.locator("ol.changes li").count()
+    )
+    assert fits(page)
+    screenshot(page, "changes")
+
+    page.locator("header nav a", has_text="Departments").click()
+    page.wait_for_load_state()
+    page.locator("main a", has_text="Home Office").click()
+    page.wait_for_load_state()
+    assert page.title() == "Home Office · pqwatch" and page.url.endswith("/departments/home-office")
+    assert page.locator("#latest ~ ol.changes li").count() >= 1
+    assert fits(page)
+    screenshot(page, "department")
+
+    page.goto(site + "/members")
+    page.locator("main a", has_text="Baroness Williams of Trafford").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Baroness Williams of Trafford"
+    assert "HL2472" in page.locator("section", has=page.locator("#answered")).inner_text()
+    assert fits(page)
+    screenshot(page, "member")
+
+
+def test_a_reader_subscribes_to_a_filtered_view_confirms_and_unsubscribes(
+    browser: Browser, site: str, transport: RecordingTransport
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+    page.goto(site + "/changes?department=Home+Office&kind=answer_text_changed")
+    page.fill("#subscribe-email", "newsroom@example.org")
+    page.select_option("#subscribe-frequency", "weekly")
+    page.locator("form.follow button").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Check your mail to confirm"
+    assert "department: Home Office; changes: answer_text_changed" in page.locator("main").inner_text()
+    page.locator("main a", has_text="Back").click()
+    page.wait_for_load_state()
+    assert "department=Home+Office" in page.url
+
+    [mail] = transport.sent
+    text = mail.get_body(("plain",))
+    assert text is not None
+    link = re.search(re.escape(site) + r"/confirm/\S+", text.get_content())
+    assert link, text.get_content()
+    page.goto(link.group(0))
+    page.locator("main button").first.click()
+    page.wait_for_load_state()
+    assert "Subscription confirmed" in page.locator("h1").inner_text()
+    assert "weekly" in page.locator("main").inner_text()
+    page.locator("main a", has_text="Change these settings").click()
+    page.wait_for_load_state()
+    page.locator("form[action*='/unsubscribe/'] button").click()
+    page.wait_for_load_state()
+    assert "unsubscribed" in page.locator("main").inner_text().lower()
+    assert fits(page)
+
+
+# The pages a reader browses; each must have its landmarks, one heading and a name for every control.
+MAIN_PAGES = (
+    "/",
+    "/changes?kind=new",
+    "/departments",
+    "/departments/home-office",
+    "/members",
+    "/members/baroness-williams-of-trafford",
+    "/stats",
+    "/questions/lords/HL2472?tabled=2021-09-07",
+)
+UNNAMED_CONTROLS = """() => [
+    ...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')
+].filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+               && !el.textContent.trim()).map(el => el.outerHTML)"""
+
+
+@pytest.mark.parametrize("path", MAIN_PAGES)
+def test_every_page_has_landmarks_one_heading_and_named_controls(
+    browser: Browser, site: str, path: str
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800}, java_script_enabled=True)
+    page.goto(site + path)
+    assert page.locator("header").count() == 1 and page.locator("main").count() == 1
+    assert page.locator("nav[aria-label=Site]").count() == 1
+    assert page.locator("h1").count() >= 1
+    assert page.evaluate(UNNAMED_CONTROLS) == []
+    assert fits(page)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.notify.subscriptions import make_filters, make_token, subscribe
 from monitor.web.app import create_app
-from storage.models import Subscriber
+from storage.models import OutboxMail, Subscriber
 from tests.support.digests import RecordingTransport, add_events, mailer
 from tests.support.helpers import ANSWER
 from tests.support.web import ANN, GOOD_FORM, NOW, WEB_SECRET, Site, fetch, serve_in_thread
@@ -158,6 +158,8 @@ def test_following_a_question_makes_a_pending_subscription_and_mails_its_confirm
     with site.sessions.begin() as session:
         for s in session.scalars(select(Subscriber)):
             s.created_at = NOW - timedelta(hours=1)
+        for row in session.scalars(select(OutboxMail)):
+            row.created_at = NOW - timedelta(hours=1)
     later = follow(site, "/questions/lords/HL2472/follow", {"email": "new@example.org"}, BASE)
     assert later[0] == 200 and len(transport.sent) == 2
     assert follow(site, "/questions/lords/HL2472/follow", {"email": "new@example.org"}, BASE)[0] == 200

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from monitor.notify import filtered
+from monitor.notify.filtered import filtered_changes
 from monitor.notify.subscriptions import make_filters
-from monitor.queries import filtered
-from monitor.queries.filtered import filtered_changes
 from tests.support.digests import add_events
 from tests.support.helpers import ANSWER
 

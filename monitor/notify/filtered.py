@@ -59,7 +59,7 @@ def filtered_changes(
                 uin=None if filters.thread else filters.uin,
                 kinds=kinds,
                 house=filters.house,
-                department=filters.department,
+                current_department=filters.department,
                 newest_first=not oldest_first,
                 limit=CHUNK,
                 before_id=before if oldest_first else position,
