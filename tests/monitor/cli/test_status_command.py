@@ -118,7 +118,12 @@ def test_status_shows_sources_runs_holds_subscribers_and_digests_due(db_url, tmp
     assert done.returncode == 0, done.stdout + done.stderr
     status = json.loads(done.stdout)
 
-    parliament, localwp, down = status["sources"]
+    parliament, statements, localwp, down = status["sources"]
+    assert (statements["name"], statements["spider"], statements["schedule"]) == (
+        "statements",
+        "statements",
+        "15 */6 * * *",
+    )
     assert (parliament["name"], parliament["spider"], parliament["schedule"]) == (
         "parliament",
         "parliament",
