@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from monitor.changes.current import derive_states, pending_question_ids
 from monitor.changes.threads import Reference, references
 from monitor.changes.threads import follows as thread_follows
+from monitor.queries.search import questions_naming
 from monitor.queries.views import (
     CONTENT_NAMES,
     QuestionHistory,
@@ -129,7 +130,8 @@ def link_threads(views: list[QuestionView]) -> list[QuestionView]:
 
 def question_thread(session: Session, history: QuestionHistory) -> QuestionHistory:
     """One question's history with its thread: the questions it follows up and those that follow
-    it up, found among the questions whose texts name its UIN's number (a cheap first filter)."""
+    it up, found among the questions whose texts name its UIN (the search index: a cheap first
+    filter, checked by the thread's own parser)."""
     own = select(Question.id).where(
         Question.house == history.house,
         Question.uin == history.uin,
@@ -140,10 +142,7 @@ def question_thread(session: Session, history: QuestionHistory) -> QuestionHisto
     if not views:
         return history
     named = {reference.uin for reference in named_follows(views[0])}
-    number = "".join(character for character in history.uin if character.isdigit())
-    naming = select(Version.question_id).where(
-        Version.question_text.contains(number) | Version.answer_text.contains(number)
-    )
+    naming = questions_naming(session, history.uin)
     others = select(Question.id).where(
         Question.house == history.house, Question.uin.in_(named) | Question.id.in_(naming)
     )

@@ -668,3 +668,24 @@ class _Engine:
             .where(literal_column("search_index").op("MATCH")(_fts5_query(self.query)))
             .where(fts.c.rowid.in_(version_ids))
         )
+
+
+def questions_naming(session: Session, uin: str) -> Any:
+    """A subquery of the ids of questions whose text, in any version, has the UIN as a word
+    ("Question 7926", "(HL2328)"; a Lords UIN also by its number alone, "HL 2328"), read from the
+    search index, not by scanning every version's text."""
+    number = "".join(character for character in uin if character.isdigit())
+    words = sorted({uin.lower(), number} - {""})
+    d = documents.c
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = func.to_tsquery(literal_column("'english'"), " | ".join(words))
+        return select(d.question_id).where(d.document.op("@@")(tsquery))
+    index: ColumnElement[Any] = literal_column("search_index")
+    quoted = " OR ".join('"' + word + '"' for word in words)  # letters and digits only: safe
+    match = f"{TEXT_COLUMNS} : ({quoted})"
+    return (
+        select(d.question_id)
+        .select_from(fts)
+        .join(documents, d.version_id == fts.c.rowid)
+        .where(index.op("MATCH")(match))
+    )
