@@ -287,6 +287,7 @@ MAIN_PAGES = (
     "/members",
     "/members/baroness-williams-of-trafford",
     "/stats",
+    "/search?q=commissioner",
     "/questions/lords/HL2472?tabled=2021-09-07",
 )
 UNNAMED_CONTROLS = """() => [
@@ -306,3 +307,24 @@ def test_every_page_has_landmarks_one_heading_and_named_controls(
     assert page.locator("h1").count() >= 1
     assert page.evaluate(UNNAMED_CONTROLS) == []
     assert fits(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reader_searches_past_versions_and_opens_a_hit(browser: Browser, site: str, width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800}, java_script_enabled=False)
+    page.goto(site + "/")
+    page.locator("header nav a", has_text="Search").click()
+    page.wait_for_load_state()
+    # The blog copy once said "next week"; the record says "shortly": both are found.
+    page.fill("#s-q", '"next week"')
+    page.locator("form[role=search] button").click()
+    page.wait_for_load_state()
+    assert "q=%22next+week%22" in page.url
+    hits = page.locator("ol.hits li")
+    assert hits.count() >= 1
+    assert hits.first.locator("mark").first.inner_text().lower() in ("next", "next week")
+    assert fits(page)
+    screenshot(page, "search")
+    hits.first.locator("a").first.click()
+    page.wait_for_load_state()
+    assert "/questions/lords/HL2472" in page.url
