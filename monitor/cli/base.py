@@ -1,6 +1,9 @@
-"""What every command module shares: the one-line usage error and the choices of the contract."""
+"""What every command module shares: the one-line usage error, the choices of the contract and
+the reading of a date option."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from storage.terms import Frequency, House
 
@@ -14,3 +17,13 @@ LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 class UsageError(ValueError):
     """Bad input on the command line; the message is the one line shown."""
+
+
+def day_arg(flag: str, value: str | None) -> date | None:
+    """A YYYY-MM-DD option's date (None when not given); UsageError names a bad one."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date YYYY-MM-DD") from None

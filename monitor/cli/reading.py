@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, date, datetime
 
-from monitor.cli.base import HOUSES, UsageError
+from monitor.cli.base import HOUSES, UsageError, day_arg
 from monitor.config import Settings
 from storage.terms import ChangeKind
 
@@ -123,7 +123,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import open_database
 
     bounds = [
-        _day_arg(flag, value)
+        day_arg(flag, value)
         for flag, value in (("--tabled-from", args.tabled_from), ("--tabled-to", args.tabled_to))
     ]
     if args.session:
@@ -160,15 +160,6 @@ def _within_session(name: str, tabled_from: date | None, tabled_to: date | None)
     except UnknownSession as error:
         raise UsageError(f"--session: {error}") from None
     return list(found.narrowed(tabled_from, tabled_to))
-
-
-def _day_arg(flag: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date YYYY-MM-DD") from None
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:

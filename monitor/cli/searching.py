@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 
-from monitor.cli.base import HOUSES, UsageError
+from monitor.cli.base import HOUSES, UsageError, day_arg
 from monitor.config import Settings
 
 
@@ -59,10 +58,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             department=args.department,
             member=args.member,
             status=status,
-            tabled_from=_day("--tabled-from", args.tabled_from),
-            tabled_to=_day("--tabled-to", args.tabled_to),
-            answered_from=_day("--answered-from", args.answered_from),
-            answered_to=_day("--answered-to", args.answered_to),
+            tabled_from=day_arg("--tabled-from", args.tabled_from),
+            tabled_to=day_arg("--tabled-to", args.tabled_to),
+            answered_from=day_arg("--answered-from", args.answered_from),
+            answered_to=day_arg("--answered-to", args.answered_to),
             current_only=args.current,
         )
         with open_database(settings.db_url)() as session:
@@ -103,12 +102,3 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{where}{body}: {hit.heading or '(no heading)'} [{said}]")
         print("  " + " ".join(hit.snippet_text().split()))
     return 0
-
-
-def _day(flag: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date YYYY-MM-DD") from None
