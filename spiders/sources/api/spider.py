@@ -34,7 +34,19 @@ HOUSES = ("", "Commons", "Lords", "Bicameral")  # "": both houses
 PAGE_SIZE = 100  # public clients go to 1000; 100 is the safe maximum the reference suggests
 
 
-class ParliamentSpider(PqwatchSpider):
+class ApiSpider(PqwatchSpider):
+    """A spider of questions-statements-api.parliament.uk: its JSON bodies read one way."""
+
+    def _json(self, response: Response) -> dict[str, Any] | None:
+        """The response's JSON object; an unreadable one is counted as an error (None)."""
+        try:
+            return load_json(response.body)
+        except ApiRecordError as error:
+            self.error(response.url, str(error))
+            return None
+
+
+class ParliamentSpider(ApiSpider):
     """Crawl list windows of the API, then the detail of every question that may have changed.
 
     Arguments (`scrapy crawl parliament -a NAME=VALUE`, forms in spiders.arguments):
@@ -186,10 +198,3 @@ class ParliamentSpider(PqwatchSpider):
             if (tabled, uin) not in self.seen_keys:
                 self.seen_keys.add((tabled, uin))
                 yield self._detail_request(f"{LIST_PATH}/{tabled}/{uin}", None)
-
-    def _json(self, response: Response) -> dict[str, Any] | None:
-        try:
-            return load_json(response.body)
-        except ApiRecordError as error:
-            self.error(response.url, str(error))
-            return None

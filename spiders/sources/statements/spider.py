@@ -18,10 +18,9 @@ from scrapy import Request
 from scrapy.http import Response
 
 from spiders.arguments import ArgumentError, url_list
-from spiders.base import PqwatchSpider
+from spiders.sources.api.spider import ApiSpider
 from spiders.sources.statements.parse import (
     ApiRecordError,
-    load_json,
     parse_detail,
     parse_list_page,
 )
@@ -34,7 +33,7 @@ HOUSES = ("", "Commons", "Lords", "Bicameral")  # "" and Bicameral: both houses
 PAGE_SIZE = 100  # as the parliament spider asks of the same API
 
 
-class StatementsSpider(PqwatchSpider):
+class StatementsSpider(ApiSpider):
     """Crawl the statements list of a window, and a detail only where the list hides the links.
 
     Arguments (`scrapy crawl statements -a NAME=VALUE`):
@@ -146,13 +145,6 @@ class StatementsSpider(PqwatchSpider):
             links=statement.corrections,
             fetched_at=utcnow(),
         )
-
-    def _json(self, response: Response) -> dict[str, Any] | None:
-        try:
-            return load_json(response.body)
-        except ApiRecordError as error:
-            self.error(response.url, str(error))
-            return None
 
 
 def _day(name: str, value: Any) -> date | None:
